@@ -1,0 +1,4 @@
+#!/bin/sh
+set -eu
+"$ORCHSIM" >/dev/null
+echo "e2e: ok"
