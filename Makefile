@@ -38,8 +38,8 @@ CRIT_CFLAGS = $(shell pkg-config --cflags criterion)
 CRIT_LIBS   = $(shell pkg-config --libs criterion)
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -I. $(SANFLAGS)
-LDFLAGS += $(SANFLAGS)
+CFLAGS  += -std=c11 -pthread -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -I. $(SANFLAGS)
+LDFLAGS += -pthread $(SANFLAGS)
 
 LIB_SRCS  := $(sort $(filter-out sim/main.c,$(wildcard sim/*.c models/*.c models/*/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
