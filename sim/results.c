@@ -88,6 +88,23 @@ void results_file_abort(struct results_file *f)
     unlink(f->tmp);
 }
 
+int results_write_json(const char *dir, const char *name, const cJSON *json,
+                       struct os_error *err)
+{
+    char *text = cJSON_Print(json);
+    if (!text)
+        return os_errorf(err, OS_ENOMEM, "%s/%s: out of memory", dir, name);
+    struct results_file f;
+    int rc = results_file_open(&f, dir, name, err);
+    if (rc == OS_OK) {
+        fputs(text, f.fp);
+        fputc('\n', f.fp);
+        rc = results_file_commit(&f, err);
+    }
+    free(text);
+    return rc;
+}
+
 int results_gnuplot(const char *script, const char *dir, struct os_error *err)
 {
     char expr[4200];

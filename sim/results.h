@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include <cJSON.h>
+
 #include "sim/os_err.h"
 
 /* One file being written. Caller-owned; fp is valid between open and commit/abort. */
@@ -33,6 +35,10 @@ int results_file_commit(struct results_file *f, struct os_error *err);
 
 /* Closes and removes the temporary file; the final path is left untouched. */
 void results_file_abort(struct results_file *f);
+
+/* Writes `json` (pretty-printed, final newline) atomically to DIR/NAME. */
+int results_write_json(const char *dir, const char *name, const cJSON *json,
+                       struct os_error *err);
 
 /* Runs gnuplot (an external program) on SCRIPT with `dir` set to DIR
  * (`gnuplot -e "dir='DIR'" SCRIPT`). Returns OS_ENOENT with a clear message when
