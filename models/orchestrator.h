@@ -16,7 +16,7 @@
 #include "sim/scenario.h"
 
 #define ORCHSIM_VERSION "0.1.0"
-#define RUN_MAX_SETS 64
+#define RUN_MAX_SETS    64
 
 /* Options of `orchsim run`. */
 struct run_opts {

@@ -1,15 +1,18 @@
 /*
  * engine.c - event queue and run loop.
  *
- * The queue is a 4-ary min-heap of 24-byte keys (time, seq, slot, gen); the
+ * The queue is a 4-ary min-heap of 16-byte keys (time, seq << 24 | slot); the
  * payload (handler, context, argument) lives in a slot array with a free list.
- * A 4-ary heap is half as deep as a binary one and its four children share a
- * cache line pair, which makes sift-down cheaper on large queues.
+ * A 4-ary heap is half as deep as a binary one, and the array is offset so
+ * that the four children of a node fill exactly one 64-byte cache line, which
+ * makes sift-down cheap on large queues.
  *
- * Cancellation is lazy: the slot is released at once (its generation bumped),
- * and the stale key is dropped when it reaches the root. When stale keys
- * outnumber live ones the heap is compacted in O(n), so the amortised cost of
- * a cancellation stays O(1) and memory stays proportional to live events.
+ * Cancellation is lazy: the slot is marked (fn = NULL) at once, and the key is
+ * dropped, and its slot released, when it reaches the root. When cancelled
+ * keys outnumber live ones the heap is compacted in O(n), so the amortised
+ * cost of a cancellation stays O(1) and memory stays proportional to live
+ * events. Sequence numbers have 40 bits; if they ever run out, the queue is
+ * renumbered in order (O(n log n), once per 10^12 events).
  *
  * The run loop does not remove the root before calling a handler; it marks a
  * "root hole". If the handler schedules an event (the common case in a
@@ -21,14 +24,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ENGINE_ARITY 4
+#define ENGINE_ARITY       4
 #define ENGINE_DEFAULT_CAP 1024
-#define ENGINE_NO_SLOT UINT32_MAX
+#define ENGINE_NO_SLOT     UINT32_MAX
 #define ENGINE_COMPACT_MIN 4096
+#define ENGINE_SLOT_MASK   ((UINT64_C(1) << ENGINE_SLOT_BITS) - 1)
+#define ENGINE_SEQ_LIMIT   (UINT64_C(1) << (64 - ENGINE_SLOT_BITS))
 
 static inline bool key_less(const struct engine_key *a, const struct engine_key *b)
 {
-    return a->time < b->time || (a->time == b->time && a->seq < b->seq);
+    return a->time < b->time || (a->time == b->time && a->tag < b->tag);
+}
+
+static inline uint32_t key_slot(const struct engine_key *k)
+{
+    return (uint32_t)(k->tag & ENGINE_SLOT_MASK);
 }
 
 static void sift_up(struct engine_key *h, size_t i)
@@ -93,8 +103,10 @@ static int grow_slots(struct engine *e)
 {
     uint32_t old = e->slots_cap;
     uint32_t cap = old ? old * 2 : ENGINE_DEFAULT_CAP;
+    if (cap > ENGINE_MAX_PENDING + 1)
+        cap = ENGINE_MAX_PENDING + 1;
     if (cap <= old)
-        return OS_ENOMEM;
+        return OS_EFULL;
     struct engine_slot *s = realloc(e->slots, (size_t)cap * sizeof *s);
     if (!s)
         return OS_ENOMEM;
@@ -107,26 +119,36 @@ static int grow_slots(struct engine *e)
     return OS_OK;
 }
 
-static int grow_heap(struct engine *e)
+/* Moves the heap to storage for `cap` keys, with heap[1] on a 64-byte line. */
+static int resize_heap(struct engine *e, size_t cap)
 {
-    size_t cap = e->heap_cap ? e->heap_cap * 2 : ENGINE_DEFAULT_CAP;
-    struct engine_key *h = realloc(e->heap, cap * sizeof *h);
-    if (!h)
+    size_t bytes = (cap + 4) * sizeof(struct engine_key);
+    bytes = (bytes + 63) & ~(size_t)63;
+    void *mem = aligned_alloc(64, bytes);
+    if (!mem)
         return OS_ENOMEM;
+    struct engine_key *h = (struct engine_key *)mem + 3;
+    if (e->heap_len)
+        memcpy(h, e->heap, e->heap_len * sizeof *h);
+    free(e->heap_mem);
+    e->heap_mem = mem;
     e->heap = h;
     e->heap_cap = cap;
     return OS_OK;
 }
 
-/* Drops every stale key and rebuilds the heap (Floyd), O(n). */
+/* Drops every cancelled key, releasing its slot, and rebuilds the heap
+ * (Floyd), O(n). */
 static void compact(struct engine *e)
 {
     fill_hole(e);
     size_t n = 0;
     for (size_t i = 0; i < e->heap_len; i++) {
         const struct engine_key *k = &e->heap[i];
-        if (e->slots[k->slot].gen == k->gen)
+        if (e->slots[key_slot(k)].fn)
             e->heap[n++] = *k;
+        else
+            release_slot(e, key_slot(k));
     }
     e->heap_len = n;
     e->stale = 0;
@@ -135,32 +157,49 @@ static void compact(struct engine *e)
             sift_down(e->heap, n, i);
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+    const struct engine_key *x = a, *y = b;
+    return key_less(x, y) ? -1 : key_less(y, x);
+}
+
+/* Sequence numbers ran out: renumber the queue 0..n-1 in firing order. A
+ * sorted array is a valid heap. */
+static void renumber(struct engine *e)
+{
+    compact(e);
+    qsort(e->heap, e->heap_len, sizeof *e->heap, key_cmp);
+    for (size_t i = 0; i < e->heap_len; i++)
+        e->heap[i].tag = (uint64_t)i << ENGINE_SLOT_BITS | key_slot(&e->heap[i]);
+    e->seq = e->heap_len;
+}
+
 int engine_init(struct engine *e, size_t capacity, struct os_error *err)
 {
     memset(e, 0, sizeof *e);
     e->free_head = ENGINE_NO_SLOT;
+    e->seq_limit = ENGINE_SEQ_LIMIT;
     if (capacity == 0)
         capacity = ENGINE_DEFAULT_CAP;
-    if (capacity > UINT32_MAX / 2)
-        return os_errorf(err, OS_EINVAL, "engine: capacity %zu too large", capacity);
-    e->heap = malloc(capacity * sizeof *e->heap);
+    if (capacity > ENGINE_MAX_PENDING)
+        return os_errorf(err, OS_EINVAL, "engine: capacity %zu exceeds %lu pending events",
+                         capacity, (unsigned long)ENGINE_MAX_PENDING);
     e->slots = malloc(capacity * sizeof *e->slots);
-    if (!e->heap || !e->slots) {
+    if (!e->slots || resize_heap(e, capacity) != OS_OK) {
         engine_destroy(e);
         return os_errorf(err, OS_ENOMEM, "engine: cannot allocate %zu events", capacity);
     }
-    e->heap_cap = capacity;
     e->slots_cap = (uint32_t)capacity;
     for (uint32_t i = 0; i < e->slots_cap; i++)
-        e->slots[i] = (struct engine_slot){.gen = 1,
-                                           .next = i + 1 < e->slots_cap ? i + 1 : ENGINE_NO_SLOT};
+        e->slots[i] =
+            (struct engine_slot){.gen = 1, .next = i + 1 < e->slots_cap ? i + 1 : ENGINE_NO_SLOT};
     e->free_head = 0;
     return OS_OK;
 }
 
 void engine_destroy(struct engine *e)
 {
-    free(e->heap);
+    free(e->heap_mem);
     free(e->slots);
     memset(e, 0, sizeof *e);
 }
@@ -173,10 +212,18 @@ int engine_schedule(struct engine *e, int64_t at, engine_fn fn, void *ctx, uint6
                          (long long)at, (long long)e->now);
     if (!fn)
         return os_errorf(err, OS_EINVAL, "engine: NULL handler");
-    if (e->free_head == ENGINE_NO_SLOT && grow_slots(e) != OS_OK)
+    if (e->free_head == ENGINE_NO_SLOT) {
+        int rc = grow_slots(e);
+        if (rc != OS_OK)
+            return os_errorf(err, rc,
+                             rc == OS_EFULL ? "engine: more than %zu queued events"
+                                            : "engine: cannot grow to %zu events",
+                             rc == OS_EFULL ? (size_t)ENGINE_MAX_PENDING : e->live + 1);
+    }
+    if (!e->root_hole && e->heap_len == e->heap_cap && resize_heap(e, e->heap_cap * 2) != OS_OK)
         return os_errorf(err, OS_ENOMEM, "engine: cannot grow to %zu events", e->live + 1);
-    if (!e->root_hole && e->heap_len == e->heap_cap && grow_heap(e) != OS_OK)
-        return os_errorf(err, OS_ENOMEM, "engine: cannot grow to %zu events", e->live + 1);
+    if (e->seq >= e->seq_limit)
+        renumber(e);
 
     uint32_t s = e->free_head;
     struct engine_slot *sl = &e->slots[s];
@@ -185,7 +232,7 @@ int engine_schedule(struct engine *e, int64_t at, engine_fn fn, void *ctx, uint6
     sl->ctx = ctx;
     sl->arg = arg;
 
-    struct engine_key k = {.time = at, .seq = e->seq++, .slot = s, .gen = sl->gen};
+    struct engine_key k = {.time = at, .tag = e->seq++ << ENGINE_SLOT_BITS | s};
     if (e->root_hole) {
         e->root_hole = false;
         e->heap[0] = k;
@@ -222,7 +269,7 @@ bool engine_cancel(struct engine *e, uint64_t id)
 {
     if (!engine_pending_id(e, id))
         return false;
-    release_slot(e, (uint32_t)id);
+    e->slots[(uint32_t)id].fn = NULL; /* released when its key leaves the heap */
     e->live--;
     e->stale++;
     if (e->stale > ENGINE_COMPACT_MIN && e->stale > e->live)
@@ -230,11 +277,12 @@ bool engine_cancel(struct engine *e, uint64_t id)
     return true;
 }
 
-/* Drops stale keys from the root. Afterwards the root (if any) is live. */
+/* Drops cancelled keys from the root. Afterwards the root (if any) is live. */
 static void skip_stale(struct engine *e)
 {
     fill_hole(e);
-    while (e->heap_len > 0 && e->slots[e->heap[0].slot].gen != e->heap[0].gen) {
+    while (e->heap_len > 0 && !e->slots[key_slot(&e->heap[0])].fn) {
+        release_slot(e, key_slot(&e->heap[0]));
         e->root_hole = true;
         e->stale--;
         fill_hole(e);
@@ -263,8 +311,10 @@ enum engine_stop_reason engine_run(struct engine *e, int64_t until)
             return ENGINE_EMPTY;
         }
         const struct engine_key top = e->heap[0];
-        struct engine_slot *sl = &e->slots[top.slot];
-        if (sl->gen != top.gen) { /* cancelled */
+        uint32_t s = key_slot(&top);
+        struct engine_slot *sl = &e->slots[s];
+        if (!sl->fn) { /* cancelled */
+            release_slot(e, s);
             e->root_hole = true;
             e->stale--;
             continue;
@@ -278,7 +328,7 @@ enum engine_stop_reason engine_run(struct engine *e, int64_t until)
         engine_fn fn = sl->fn;
         void *ctx = sl->ctx;
         uint64_t arg = sl->arg;
-        release_slot(e, top.slot);
+        release_slot(e, s);
         e->live--;
         e->now = top.time;
         e->fired++;

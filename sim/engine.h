@@ -8,9 +8,11 @@
  *   the same time fire in the order they were scheduled. The order is total and
  *   deterministic.
  * - engine_schedule() returns an id; engine_cancel(id) is O(1) (generation
- *   tokens: the event's slot is freed at once and its queue entry is skipped
- *   when it surfaces). An id stays harmless after its event fired or was
- *   cancelled: cancelling it again returns false.
+ *   tokens: the event is marked cancelled at once and its queue entry is
+ *   dropped when it surfaces, or earlier by compaction). An id stays harmless after its event fired
+ * or was cancelled: cancelling it again returns false.
+ * - At most ENGINE_MAX_PENDING (16.7 M) events can be queued at once, counting
+ *   cancelled ones not yet compacted away; schedule returns OS_EFULL beyond.
  * - Storage grows by doubling while the number of pending events grows; once
  *   the high-water mark is reached, scheduling, firing and cancelling allocate
  *   nothing.
@@ -43,20 +45,25 @@ enum engine_stop_reason {
     ENGINE_STOPPED = 2,    /* a handler called engine_stop() */
 };
 
-/* Queue entry: the ordering key and the slot holding the payload. 24 bytes. */
+/* Queue entry, 16 bytes: the time, then the sequence number in the high 40
+ * bits and the payload slot in the low 24 bits of `tag`. Comparing tags
+ * compares sequence numbers (they are unique), so (time, tag) order is
+ * (time, seq) order; four children fill one 64-byte cache line. */
 struct engine_key {
     int64_t time;
-    uint64_t seq;
-    uint32_t slot;
-    uint32_t gen;
+    uint64_t tag;
 };
 
-/* Payload of a pending event. */
+#define ENGINE_SLOT_BITS   24
+#define ENGINE_MAX_PENDING ((UINT32_C(1) << ENGINE_SLOT_BITS) - 1)
+
+/* Payload of a queued event. A cancelled event keeps its slot (fn == NULL)
+ * until its key leaves the heap, so a key's slot is never reused under it. */
 struct engine_slot {
-    engine_fn fn;
+    engine_fn fn; /* NULL once cancelled */
     void *ctx;
     uint64_t arg;
-    uint32_t gen;  /* bumped whenever the slot is released */
+    uint32_t gen;  /* bumped whenever the slot is released; part of event ids */
     uint32_t next; /* free-list link while the slot is free */
 };
 
@@ -64,9 +71,11 @@ struct engine_slot {
 struct engine {
     int64_t now;
     uint64_t seq;
-    struct engine_key *heap; /* 4-ary min-heap on (time, seq) */
+    struct engine_key *heap; /* 4-ary min-heap on (time, tag); heap[1] is line-aligned */
+    void *heap_mem;          /* the allocation behind heap */
     size_t heap_len, heap_cap;
-    bool root_hole; /* heap[0] was consumed by the run loop and not yet refilled */
+    uint64_t seq_limit; /* sequence numbers are renumbered when they reach it */
+    bool root_hole;     /* heap[0] was consumed by the run loop and not yet refilled */
     struct engine_slot *slots;
     uint32_t slots_cap, free_head;
     size_t live;  /* pending events (not fired, not cancelled) */

@@ -77,8 +77,7 @@ static int parse_run_args(int argc, char **argv, struct run_opts *o, bool allow_
             char *end;
             long v = strtol(argv[++i], &end, 10);
             if (*end || v < 1 || v > 10000)
-                return usage_error("--seeds expects an integer in [1, 10000], got '%s'",
-                                   argv[i]);
+                return usage_error("--seeds expects an integer in [1, 10000], got '%s'", argv[i]);
             o->seeds = (int)v;
         } else if (allow_run_opts && strcmp(a, "-j") == 0 && has_next) {
             char *end;

@@ -18,14 +18,23 @@ int os_errorf(struct os_error *err, int code, const char *fmt, ...)
 const char *os_strerror(int code)
 {
     switch (code) {
-    case OS_OK: return "ok";
-    case OS_EINVAL: return "invalid input";
-    case OS_ENOMEM: return "out of memory";
-    case OS_EIO: return "i/o error";
-    case OS_ENOENT: return "no such file";
-    case OS_EPARSE: return "parse error";
-    case OS_EFULL: return "capacity exceeded";
-    case OS_ENOFIT: return "does not fit";
-    default: return "unknown error";
+    case OS_OK:
+        return "ok";
+    case OS_EINVAL:
+        return "invalid input";
+    case OS_ENOMEM:
+        return "out of memory";
+    case OS_EIO:
+        return "i/o error";
+    case OS_ENOENT:
+        return "no such file";
+    case OS_EPARSE:
+        return "parse error";
+    case OS_EFULL:
+        return "capacity exceeded";
+    case OS_ENOFIT:
+        return "does not fit";
+    default:
+        return "unknown error";
     }
 }

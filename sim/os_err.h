@@ -13,13 +13,13 @@
 
 enum os_err {
     OS_OK = 0,
-    OS_EINVAL = -1,  /* bad input: value out of range, wrong type, unknown key */
-    OS_ENOMEM = -2,  /* allocation failed */
-    OS_EIO = -3,     /* read/write failure */
-    OS_ENOENT = -4,  /* missing file */
-    OS_EPARSE = -5,  /* malformed JSON or CSV */
-    OS_EFULL = -6,   /* a fixed capacity was exceeded */
-    OS_ENOFIT = -7,  /* a request does not fit (placement, allocation) */
+    OS_EINVAL = -1, /* bad input: value out of range, wrong type, unknown key */
+    OS_ENOMEM = -2, /* allocation failed */
+    OS_EIO = -3,    /* read/write failure */
+    OS_ENOENT = -4, /* missing file */
+    OS_EPARSE = -5, /* malformed JSON or CSV */
+    OS_EFULL = -6,  /* a fixed capacity was exceeded */
+    OS_ENOFIT = -7, /* a request does not fit (placement, allocation) */
 };
 
 /* One line of context. Callers own it; functions only write to it on failure. */

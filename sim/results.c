@@ -29,8 +29,7 @@ int results_mkdir(const char *dir, struct os_error *err)
             continue;
         *p = '\0';
         if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return os_errorf(err, OS_EIO, "%s: cannot create directory: %s", buf,
-                             strerror(errno));
+            return os_errorf(err, OS_EIO, "%s: cannot create directory: %s", buf, strerror(errno));
         *p = '/';
     }
     if (mkdir(buf, 0777) != 0 && errno != EEXIST)
@@ -73,8 +72,7 @@ int results_file_commit(struct results_file *f, struct os_error *err)
     if (rename(f->tmp, f->path) != 0) {
         saved = errno;
         unlink(f->tmp);
-        return os_errorf(err, OS_EIO, "%s: cannot rename into place: %s", f->path,
-                         strerror(saved));
+        return os_errorf(err, OS_EIO, "%s: cannot rename into place: %s", f->path, strerror(saved));
     }
     return OS_OK;
 }
@@ -88,8 +86,7 @@ void results_file_abort(struct results_file *f)
     unlink(f->tmp);
 }
 
-int results_write_json(const char *dir, const char *name, const cJSON *json,
-                       struct os_error *err)
+int results_write_json(const char *dir, const char *name, const cJSON *json, struct os_error *err)
 {
     char *text = cJSON_Print(json);
     if (!text)

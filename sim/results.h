@@ -37,8 +37,7 @@ int results_file_commit(struct results_file *f, struct os_error *err);
 void results_file_abort(struct results_file *f);
 
 /* Writes `json` (pretty-printed, final newline) atomically to DIR/NAME. */
-int results_write_json(const char *dir, const char *name, const cJSON *json,
-                       struct os_error *err);
+int results_write_json(const char *dir, const char *name, const cJSON *json, struct os_error *err);
 
 /* Runs gnuplot (an external program) on SCRIPT with `dir` set to DIR
  * (`gnuplot -e "dir='DIR'" SCRIPT`). Returns OS_ENOENT with a clear message when

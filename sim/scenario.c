@@ -20,9 +20,8 @@ static const struct schema_field variant_fields[] = {
                      "reference_alloc_pct", SCHEMA_PAIR, 0, 0, 1000, 0,
                      "pairs [arrived %, allocated %] with values in [0, 1000]"),
 };
-static const struct schema variant_schema = {"a variant", variant_fields,
-                                             sizeof variant_fields / sizeof variant_fields[0],
-                                             NULL};
+static const struct schema variant_schema = {
+    "a variant", variant_fields, sizeof variant_fields / sizeof variant_fields[0], NULL};
 
 static const struct schema_field cluster_fields[] = {
     SCHEMA_F_STRING(struct scenario_cluster, nodes_csv, "nodes_csv", SCHEMA_REQUIRED,
@@ -43,9 +42,9 @@ static const struct schema_field workload_fields[] = {
     SCHEMA_F_DOUBLE(struct scenario_workload, tune, "tune", 0.01, 100.0, 0,
                     "a ratio of total GPU request to cluster GPU capacity in [0.01, 100]"),
 };
-static const struct schema workload_schema = {
-    "workload", workload_fields, sizeof workload_fields / sizeof workload_fields[0],
-    workload_defaults};
+static const struct schema workload_schema = {"workload", workload_fields,
+                                              sizeof workload_fields / sizeof workload_fields[0],
+                                              workload_defaults};
 
 static void scenario_defaults(void *obj)
 {
@@ -58,8 +57,7 @@ static void scenario_defaults(void *obj)
 static const struct schema_field scenario_fields[] = {
     SCHEMA_F_STRING(struct scenario, name, "name", SCHEMA_REQUIRED,
                     "a scenario name of letters, digits, '.', '_' or '-'"),
-    SCHEMA_F_STRING(struct scenario, description, "description", SCHEMA_EMPTY_OK,
-                    "a description"),
+    SCHEMA_F_STRING(struct scenario, description, "description", SCHEMA_EMPTY_OK, "a description"),
     SCHEMA_F_ENUM(struct scenario, kind, "kind", scenario_kind_names, SCHEMA_REQUIRED),
     SCHEMA_F_I64(struct scenario, seed, "seed", 0, 9007199254740991.0, 0,
                  "a non-negative integer seed"),
@@ -71,9 +69,9 @@ static const struct schema_field scenario_fields[] = {
     SCHEMA_F_ARRAY(struct scenario, variants, nvariants, "variants", &variant_schema, 1,
                    SCHEMA_REQUIRED),
 };
-static const struct schema scenario_schema = {
-    "the scenario", scenario_fields, sizeof scenario_fields / sizeof scenario_fields[0],
-    scenario_defaults};
+static const struct schema scenario_schema = {"the scenario", scenario_fields,
+                                              sizeof scenario_fields / sizeof scenario_fields[0],
+                                              scenario_defaults};
 
 static int safe_name(const char *s)
 {
@@ -90,8 +88,9 @@ static int safe_name(const char *s)
 static void check(const char *file, struct scenario *sc, struct schema_diag *d)
 {
     if (sc->name[0] && !safe_name(sc->name))
-        schema_diag_add(d, "%s: $.name: '%s' is not a safe directory name (letters, digits, '.', "
-                           "'_', '-')",
+        schema_diag_add(d,
+                        "%s: $.name: '%s' is not a safe directory name (letters, digits, '.', "
+                        "'_', '-')",
                         file, sc->name);
     for (unsigned i = 0; i < sc->nvariants; i++) {
         const struct scenario_variant *v = &sc->variants[i];

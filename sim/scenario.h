@@ -18,9 +18,9 @@
 
 #include "sim/schema.h"
 
-#define SCENARIO_MAX_VARIANTS 16
+#define SCENARIO_MAX_VARIANTS  16
 #define SCENARIO_MAX_REFERENCE 32
-#define SCENARIO_PATH_LEN 1024
+#define SCENARIO_PATH_LEN      1024
 
 enum scenario_kind { SCENARIO_PACKING = 0 };
 enum scenario_rows { SCENARIO_ROWS_ERROR = 0, SCENARIO_ROWS_SKIP = 1 };

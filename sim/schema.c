@@ -168,8 +168,8 @@ static bool decode_number(struct dctx *c, const struct schema_field *f, enum sch
     return true;
 }
 
-static bool decode_string(struct dctx *c, const struct schema_field *f, const cJSON *j,
-                          char *dst, size_t size, const char *path)
+static bool decode_string(struct dctx *c, const struct schema_field *f, const cJSON *j, char *dst,
+                          size_t size, const char *path)
 {
     const char *want = f->expect ? f->expect : "a string";
     if (!cJSON_IsString(j)) {
@@ -272,8 +272,7 @@ static bool decode_array(struct dctx *c, const struct schema_field *f, const cJS
                          const char *path)
 {
     if (!cJSON_IsArray(j)) {
-        DIAG(c, path, "expected %s, got %s", f->expect ? f->expect : "an array",
-             json_type_name(j));
+        DIAG(c, path, "expected %s, got %s", f->expect ? f->expect : "an array", json_type_name(j));
         return false;
     }
     size_t n = (size_t)cJSON_GetArraySize(j);
@@ -346,12 +345,12 @@ static bool decode_object(struct dctx *c, const struct schema *s, const cJSON *j
         if (!v) {
             if (f->flags & SCHEMA_REQUIRED) {
                 DIAG(c, p, "missing required key (expected %s)",
-                     f->expect                   ? f->expect
-                     : f->kind == SCHEMA_ENUM    ? "one of the documented names"
-                     : f->kind == SCHEMA_OBJECT  ? "an object"
-                     : f->kind == SCHEMA_ARRAY   ? "an array"
-                     : f->kind == SCHEMA_STRING  ? "a string"
-                                                 : "a value");
+                     f->expect                  ? f->expect
+                     : f->kind == SCHEMA_ENUM   ? "one of the documented names"
+                     : f->kind == SCHEMA_OBJECT ? "an object"
+                     : f->kind == SCHEMA_ARRAY  ? "an array"
+                     : f->kind == SCHEMA_STRING ? "a string"
+                                                : "a value");
                 ok = false;
             }
             continue;
@@ -453,8 +452,7 @@ int schema_set(cJSON *root, const char *assignment, struct os_error *err)
                 return OS_OK;
             }
             if (!child)
-                return os_errorf(err, OS_EINVAL, "--set %s: %s does not exist", assignment,
-                                 shown);
+                return os_errorf(err, OS_EINVAL, "--set %s: %s does not exist", assignment, shown);
             node = child;
         } else {
             return os_errorf(err, OS_EINVAL, "--set %s: %s is a scalar, cannot descend into it",

@@ -110,7 +110,10 @@ int schema_parse_text(const char *name, const char *text, size_t len, cJSON **ou
 
 /* Field-table helpers. T is the struct type, m the member. */
 #define SCHEMA_F_NUM(kd, T, m, k, lo, hi, fl, ex)                                                  \
-    {.key = k, .kind = kd, .offset = offsetof(T, m), .flags = fl, .min = lo, .max = hi, .expect = ex}
+    {                                                                                              \
+        .key = k, .kind = kd, .offset = offsetof(T, m), .flags = fl, .min = lo, .max = hi,         \
+        .expect = ex                                                                               \
+    }
 #define SCHEMA_F_INT(T, m, k, lo, hi, fl, ex) SCHEMA_F_NUM(SCHEMA_INT, T, m, k, lo, hi, fl, ex)
 #define SCHEMA_F_I64(T, m, k, lo, hi, fl, ex) SCHEMA_F_NUM(SCHEMA_I64, T, m, k, lo, hi, fl, ex)
 #define SCHEMA_F_DOUBLE(T, m, k, lo, hi, fl, ex)                                                   \
@@ -118,50 +121,39 @@ int schema_parse_text(const char *name, const char *text, size_t len, cJSON **ou
 #define SCHEMA_F_SECONDS(T, m, k, lo, hi, fl, ex)                                                  \
     SCHEMA_F_NUM(SCHEMA_SECONDS, T, m, k, lo, hi, fl, ex)
 #define SCHEMA_F_BOOL(T, m, k, fl)                                                                 \
-    {.key = k, .kind = SCHEMA_BOOL, .offset = offsetof(T, m), .flags = fl, .expect = "true or false"}
+    {                                                                                              \
+        .key = k, .kind = SCHEMA_BOOL, .offset = offsetof(T, m), .flags = fl,                      \
+        .expect = "true or false"                                                                  \
+    }
 #define SCHEMA_F_STRING(T, m, k, fl, ex)                                                           \
-    {.key = k,                                                                                     \
-     .kind = SCHEMA_STRING,                                                                        \
-     .offset = offsetof(T, m),                                                                     \
-     .flags = fl,                                                                                  \
-     .size = sizeof(((T *)0)->m),                                                                  \
-     .expect = ex}
+    {                                                                                              \
+        .key = k, .kind = SCHEMA_STRING, .offset = offsetof(T, m), .flags = fl,                    \
+        .size = sizeof(((T *)0)->m), .expect = ex                                                  \
+    }
 #define SCHEMA_F_ENUM(T, m, k, nm, fl)                                                             \
-    {.key = k, .kind = SCHEMA_ENUM, .offset = offsetof(T, m), .flags = fl, .names = nm}
+    {                                                                                              \
+        .key = k, .kind = SCHEMA_ENUM, .offset = offsetof(T, m), .flags = fl, .names = nm          \
+    }
 #define SCHEMA_F_OBJECT(T, m, k, sb, fl)                                                           \
-    {.key = k,                                                                                     \
-     .kind = SCHEMA_OBJECT,                                                                        \
-     .offset = offsetof(T, m),                                                                     \
-     .flags = fl,                                                                                  \
-     .sub = sb,                                                                                    \
-     .expect = "an object"}
+    {                                                                                              \
+        .key = k, .kind = SCHEMA_OBJECT, .offset = offsetof(T, m), .flags = fl, .sub = sb,         \
+        .expect = "an object"                                                                      \
+    }
 /* Array of objects: member m is an array of structs; cnt an unsigned member;
  * at least lo elements. */
 #define SCHEMA_F_ARRAY(T, m, cnt, k, sb, lo, fl)                                                   \
-    {.key = k,                                                                                     \
-     .kind = SCHEMA_ARRAY,                                                                         \
-     .offset = offsetof(T, m),                                                                     \
-     .flags = fl,                                                                                  \
-     .min_items = lo,                                                                              \
-     .cap = sizeof(((T *)0)->m) / sizeof(((T *)0)->m[0]),                                          \
-     .size = sizeof(((T *)0)->m[0]),                                                               \
-     .sub = sb,                                                                                    \
-     .count_offset = offsetof(T, cnt),                                                             \
-     .expect = "an array of objects"}
+    {                                                                                              \
+        .key = k, .kind = SCHEMA_ARRAY, .offset = offsetof(T, m), .flags = fl, .min_items = lo,    \
+        .cap = sizeof(((T *)0)->m) / sizeof(((T *)0)->m[0]), .size = sizeof(((T *)0)->m[0]),       \
+        .sub = sb, .count_offset = offsetof(T, cnt), .expect = "an array of objects"               \
+    }
 /* Array of scalars of kind ek (SCHEMA_DOUBLE, SCHEMA_PAIR, SCHEMA_STRING...),
  * each element within [lo, hi] (numbers) ; at least nmin elements. */
 #define SCHEMA_F_SCALARS(T, m, cnt, k, ek, nmin, lo, hi, fl, ex)                                   \
-    {.key = k,                                                                                     \
-     .kind = SCHEMA_ARRAY,                                                                         \
-     .offset = offsetof(T, m),                                                                     \
-     .flags = fl,                                                                                  \
-     .min = lo,                                                                                    \
-     .max = hi,                                                                                    \
-     .min_items = nmin,                                                                            \
-     .cap = sizeof(((T *)0)->m) / sizeof(((T *)0)->m[0]),                                          \
-     .size = sizeof(((T *)0)->m[0]),                                                               \
-     .elem = ek,                                                                                   \
-     .count_offset = offsetof(T, cnt),                                                             \
-     .expect = ex}
+    {                                                                                              \
+        .key = k, .kind = SCHEMA_ARRAY, .offset = offsetof(T, m), .flags = fl, .min = lo,          \
+        .max = hi, .min_items = nmin, .cap = sizeof(((T *)0)->m) / sizeof(((T *)0)->m[0]),         \
+        .size = sizeof(((T *)0)->m[0]), .elem = ek, .count_offset = offsetof(T, cnt), .expect = ex \
+    }
 
 #endif

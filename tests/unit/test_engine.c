@@ -113,6 +113,7 @@ Test(engine, stale_id_does_not_cancel_slot_reuser)
     uint64_t a, b;
     engine_schedule(e, 5, record, l, 1, &a, NULL);
     cr_assert(engine_cancel(e, a));
+    cr_assert_eq(engine_next_time(e), ENGINE_TIME_MAX, "the cancelled key is dropped");
     engine_schedule(e, 6, record, l, 2, &b, NULL); /* reuses a's slot */
     cr_assert_eq((uint32_t)a, (uint32_t)b, "slot reused");
     cr_assert_not(engine_cancel(e, a), "old id must not cancel the new event");
@@ -333,4 +334,29 @@ Test(engine, steady_state_does_not_grow)
     cr_assert_eq(e->slots_cap, sc);
     gsl_rng_free(r);
     engine_destroy(e);
+}
+
+/* Sequence numbers are renumbered when they run out; order must survive,
+ * including ties and cancelled events. The limit is lowered to force it. */
+Test(engine, sequence_renumbering_keeps_order)
+{
+    struct engine *e = new_engine(0);
+    struct log *l = calloc(1, sizeof *l);
+    e->seq_limit = 100;
+    uint64_t ids[250];
+    for (uint64_t i = 0; i < 250; i++)
+        engine_schedule(e, (int64_t)(i % 7), record, l, i, &ids[i], NULL);
+    for (uint64_t i = 0; i < 250; i += 3)
+        cr_assert(engine_cancel(e, ids[i]));
+    engine_run(e, ENGINE_TIME_MAX);
+    size_t k = 0;
+    for (int64_t t = 0; t < 7; t++)
+        for (uint64_t i = 0; i < 250; i++)
+            if (i % 7 == (uint64_t)t && i % 3 != 0) {
+                cr_assert_eq(l->arg[k], i, "position %zu", k);
+                k++;
+            }
+    cr_assert_eq(l->n, k);
+    engine_destroy(e);
+    free(l);
 }

@@ -21,8 +21,8 @@ Test(rng, same_seed_same_sequence)
 Test(rng, seeds_names_and_indices_differ)
 {
     uint64_t s[] = {
-        rng_derive_seed(42, "spot", 0),   rng_derive_seed(43, "spot", 0),
-        rng_derive_seed(42, "spot", 1),   rng_derive_seed(42, "spots", 0),
+        rng_derive_seed(42, "spot", 0),     rng_derive_seed(43, "spot", 0),
+        rng_derive_seed(42, "spot", 1),     rng_derive_seed(42, "spots", 0),
         rng_derive_seed(42, "arrivals", 0),
     };
     for (int i = 0; i < 5; i++)

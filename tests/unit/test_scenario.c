@@ -5,13 +5,12 @@
 
 #include "sim/scenario.h"
 
-static const char good[] =
-    "{\"name\": \"t\", \"kind\": \"packing\", \"seed\": 7, \"seeds\": 3,\n"
-    " \"cluster\": {\"nodes_csv\": \"n.csv\"},\n"
-    " \"workload\": {\"pods_csv\": \"p.csv\", \"tune\": 1.3},\n"
-    " \"variants\": [{\"name\": \"a\", \"placement\": \"fgd\",\n"
-    "                \"reference_alloc_pct\": [[90, 90.0], [95, 94.91]]},\n"
-    "               {\"name\": \"b\", \"placement\": \"bestfit\"}]}\n";
+static const char good[] = "{\"name\": \"t\", \"kind\": \"packing\", \"seed\": 7, \"seeds\": 3,\n"
+                           " \"cluster\": {\"nodes_csv\": \"n.csv\"},\n"
+                           " \"workload\": {\"pods_csv\": \"p.csv\", \"tune\": 1.3},\n"
+                           " \"variants\": [{\"name\": \"a\", \"placement\": \"fgd\",\n"
+                           "                \"reference_alloc_pct\": [[90, 90.0], [95, 94.91]]},\n"
+                           "               {\"name\": \"b\", \"placement\": \"bestfit\"}]}\n";
 
 static int load(const char *text, const char *const *sets, size_t nsets, struct scenario *sc,
                 struct schema_diag *d)
@@ -60,7 +59,8 @@ Test(scenario, wrong_types_and_bounds)
     cr_assert_eq(load(good, sets, 4, &sc, &d), OS_EINVAL);
     cr_assert_eq(d.n, 4, "got %u errors", d.n);
     /* In schema-table order: kind, seed, seeds, workload.tune. */
-    cr_assert_str_eq(d.line[0], "x.json: $.kind: unknown value 'pakcing' (did you mean 'packing'?)");
+    cr_assert_str_eq(d.line[0],
+                     "x.json: $.kind: unknown value 'pakcing' (did you mean 'packing'?)");
     cr_assert(strstr(d.line[1], "$.seed: expected a non-negative integer seed, got -1"), "%s",
               d.line[1]);
     cr_assert(strstr(d.line[2], "$.seeds: expected a number of replications in [1, 10000], got 0"),
@@ -140,8 +140,7 @@ Test(scenario, unsafe_names_and_repeated_variants)
     const char *sets[] = {"name=../etc", "variants.1.name=a"};
     cr_assert_eq(load(good, sets, 2, &sc, &d), OS_EINVAL);
     cr_assert_eq(d.n, 2);
-    cr_assert(strstr(d.line[0], "$.name: '../etc' is not a safe directory name"), "%s",
-              d.line[0]);
+    cr_assert(strstr(d.line[0], "$.name: '../etc' is not a safe directory name"), "%s", d.line[0]);
     cr_assert(strstr(d.line[1], "$.variants[1].name: 'a' repeats $.variants[0].name"), "%s",
               d.line[1]);
 }
