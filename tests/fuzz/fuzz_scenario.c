@@ -1,0 +1,35 @@
+/* libFuzzer target: the scenario loader (JSON parse, schema decode, --set).
+ * The first line of the input, when it starts with "--set ", is applied as
+ * an override, so the fuzzer explores overrides as well as documents. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/scenario.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct scenario sc;
+    static struct schema_diag d;
+    char set[256];
+    const char *sets[1];
+    size_t nsets = 0;
+    if (size > 6 && memcmp(data, "--set ", 6) == 0) {
+        const uint8_t *nl = memchr(data, '\n', size);
+        size_t n = nl ? (size_t)(nl - data) - 6 : size - 6;
+        if (n >= sizeof set)
+            n = sizeof set - 1;
+        memcpy(set, data + 6, n);
+        set[n] = '\0';
+        sets[0] = set;
+        nsets = 1;
+        size_t skip = nl ? (size_t)(nl - data) + 1 : size;
+        data += skip;
+        size -= skip;
+    }
+    memset(&d, 0, sizeof d);
+    scenario_load_text("fuzz.json", (const char *)data, size, sets, nsets, &sc, &d);
+    return 0;
+}
