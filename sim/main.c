@@ -167,6 +167,29 @@ out:
     return rc;
 }
 
+/* bench_placement() prints its JSON object; merge its "placement" array. */
+static int bench_placement_json(cJSON *out, bool quick, struct os_error *err)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return os_errorf(err, OS_ENOMEM, "bench: out of memory");
+    int rc = bench_placement(m, quick, err);
+    fclose(m);
+    if (rc == OS_OK) {
+        cJSON *j = cJSON_Parse(buf);
+        cJSON *arr = j ? cJSON_DetachItemFromObject(j, "placement") : NULL;
+        if (arr)
+            cJSON_AddItemToObject(out, "placement", arr);
+        else
+            rc = os_errorf(err, OS_EIO, "bench: placement benchmark printed no JSON array");
+        cJSON_Delete(j);
+    }
+    free(buf);
+    return rc;
+}
+
 static int cmd_bench(int argc, char **argv)
 {
     bool quick = false, want_engine = false, want_placement = false;
@@ -191,7 +214,7 @@ static int cmd_bench(int argc, char **argv)
     if (want_engine)
         rc = bench_engine(out, quick, &err);
     if (rc == OS_OK && want_placement)
-        rc = cli_bench_placement(out, quick, &err);
+        rc = bench_placement_json(out, quick, &err);
     if (rc != OS_OK) {
         fprintf(stderr, "orchsim: bench: %s\n", err.msg);
         cJSON_Delete(out);
@@ -226,10 +249,22 @@ static int cmd_trace(int argc, char **argv)
     }
     if (!file)
         return usage_error("trace stats: missing FILE%s", "");
+    char names[256] = "";
+    for (int f = 0; f < TRACE_FORMAT_COUNT; f++) {
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", f ? ", " : "",
+                 trace_format_name((enum trace_format)f));
+    }
     if (!format)
-        return usage_error("trace stats: missing --format NAME (%s)", cli_trace_format_list());
+        return usage_error("trace stats: missing --format NAME (one of: %s)", names);
+    enum trace_format fmt;
+    if (trace_format_parse(format, &fmt) != OS_OK) {
+        fprintf(stderr, "orchsim: trace stats: unknown format '%s' (one of: %s)\n", format, names);
+        return EXIT_USAGE;
+    }
+    struct trace_opts topts = {.skip_malformed = skip};
     struct os_error err;
-    int rc = cli_trace_stats(file, format, skip, &err);
+    int rc = trace_stats(file, fmt, &topts, stdout, &err);
     if (rc != OS_OK) {
         fprintf(stderr, "orchsim: %s\n", err.msg);
         return EXIT_USAGE;

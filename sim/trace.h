@@ -233,7 +233,8 @@ struct trace_reader {
     bool skip_malformed;
     bool csv_live; /* csv_init was called; csv_free is due */
     bool eof;      /* fread returned 0 */
-    bool done;     /* csv_fini was called; no rows follow */
+    bool done;     /* csv_fini was called or reading failed; no rows follow */
+    int stop_rc;   /* the error that stopped the reader (read error, huge field), or 0 */
     struct csv_parser csv;
     unsigned char *chunk;
     size_t chunk_cap, chunk_len, chunk_pos;
@@ -271,8 +272,10 @@ int trace_open_stream(struct trace_reader *r, FILE *fp, const char *name, enum t
  * Reads the next record into *rec. Returns 1 when a record was read, 0 at the
  * end of the file, or a negative enum os_err: OS_EPARSE for a malformed row (not
  * in skip mode) or a field longer than TRACE_FIELD_LIMIT, OS_EIO for a read
- * error. After an error or the end, further calls return the same kind of
- * result without reading on.
+ * error. A malformed row is consumed, so the next call goes on with the next
+ * row. A field longer than TRACE_FIELD_LIMIT or a read error stops the reader
+ * (even in skip mode: libcsv cannot resume inside a field) and every later call
+ * returns the same error. After the end, later calls return 0.
  */
 int trace_next(struct trace_reader *r, struct trace_record *rec, struct os_error *err);
 

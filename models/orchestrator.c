@@ -1,0 +1,216 @@
+/*
+ * orchestrator.c - turns a decoded scenario into model runs and a results
+ * directory.
+ *
+ * Kind "packing": the FGD paper's static packing experiment (models/packing).
+ * summary.json gets, per variant, the mean over seeds of the end-of-run
+ * figures and, with more than one seed, a 95 % confidence half-width
+ * (Student t, GSL) as <metric>_ci95. Wall-clock time goes to stderr only, so
+ * the results directory is byte-identical for the same scenario and seed.
+ */
+#include "models/orchestrator.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cJSON.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "models/packing.h"
+#include "models/placement/placement.h"
+#include "sim/bench.h"
+#include "sim/results.h"
+
+/* Arrived-% points reported in summary.json (the paper's Fig. 9a columns). */
+static const int summary_points[] = {90, 100, 110, 120, 130};
+
+static void check_file(const char *file, const char *path, const char *what, struct schema_diag *d)
+{
+    struct stat st;
+    if (stat(what, &st) != 0)
+        schema_diag_add(d, "%s: %s: cannot open '%s': %s", file, path, what, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        schema_diag_add(d, "%s: %s: '%s' is not a regular file", file, path, what);
+}
+
+int orchestrator_check(const struct scenario *sc, struct schema_diag *d)
+{
+    unsigned before = d->n;
+    const char *names[64];
+    size_t n = placer_count();
+    if (n > 63)
+        n = 63;
+    for (size_t i = 0; i < n; i++)
+        names[i] = placer_at(i)->name;
+    names[n] = NULL;
+    for (unsigned v = 0; v < sc->nvariants; v++) {
+        const char *p = sc->variants[v].placement;
+        if (placer_find(p))
+            continue;
+        const char *s = schema_suggest(p, names, n);
+        if (s) {
+            schema_diag_add(d,
+                            "%s: $.variants[%u].placement: unknown placement policy '%s' (did "
+                            "you mean '%s'?)",
+                            sc->file, v, p, s);
+        } else {
+            char list[1024] = "";
+            for (size_t i = 0; i < n; i++) {
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+            }
+            schema_diag_add(d,
+                            "%s: $.variants[%u].placement: unknown placement policy '%s' "
+                            "(one of: %s)",
+                            sc->file, v, p, list);
+        }
+    }
+    if (sc->kind == SCENARIO_PACKING) {
+        check_file(sc->file, "$.cluster.nodes_csv", sc->cluster.nodes_csv, d);
+        check_file(sc->file, "$.workload.pods_csv", sc->workload.pods_csv, d);
+    }
+    return d->n > before ? OS_EINVAL : OS_OK;
+}
+
+/* Adds name = mean of x[0..n) and, when n > 1, name_ci95 = t(0.975, n-1) s/sqrt(n). */
+static void add_stat(cJSON *m, const char *name, const double *x, size_t n)
+{
+    double mean = gsl_stats_mean(x, 1, n);
+    cJSON_AddNumberToObject(m, name, round(mean * 1e6) / 1e6);
+    if (n > 1) {
+        double half =
+            gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * gsl_stats_sd(x, 1, n) / sqrt((double)n);
+        char key[96];
+        snprintf(key, sizeof key, "%s_ci95", name);
+        cJSON_AddNumberToObject(m, key, round(half * 1e6) / 1e6);
+    }
+}
+
+static cJSON *packing_summary(const struct scenario *sc, const struct packing_cfg *cfg,
+                              const struct packing_result *res)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "scenario", sc->name);
+    cJSON_AddNumberToObject(root, "seed", (double)sc->seed);
+    cJSON_AddNumberToObject(root, "seeds", (double)cfg->nseeds);
+    cJSON_AddStringToObject(root, "version", ORCHSIM_VERSION);
+    cJSON_AddStringToObject(root, "kind", "packing");
+    cJSON *cl = cJSON_AddObjectToObject(root, "cluster");
+    cJSON_AddNumberToObject(cl, "nodes", res->nodes);
+    cJSON_AddNumberToObject(cl, "gpus", res->gpus);
+    cJSON_AddNumberToObject(cl, "pods_in_trace", res->pods_in);
+    cJSON *vars = cJSON_AddArrayToObject(root, "variants");
+    size_t ns = cfg->nseeds;
+    double *x = malloc(ns * sizeof *x);
+    if (!x) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    for (unsigned v = 0; v < res->nvariants; v++) {
+        const struct packing_run *r = res->runs + (size_t)v * ns;
+        cJSON *jv = cJSON_CreateObject();
+        cJSON_AddItemToArray(vars, jv);
+        cJSON_AddStringToObject(jv, "name", cfg->variants[v].name);
+        cJSON_AddStringToObject(jv, "orchestrator", "none");
+        cJSON_AddStringToObject(jv, "placement", cfg->variants[v].policy);
+        cJSON *m = cJSON_AddObjectToObject(jv, "metrics");
+#define STAT(NAME, EXPR)                                                                           \
+    do {                                                                                           \
+        for (size_t s = 0; s < ns; s++)                                                            \
+            x[s] = (EXPR);                                                                         \
+        add_stat(m, NAME, x, ns);                                                                  \
+    } while (0)
+        STAT("pods_total", (double)r[s].pods);
+        STAT("unscheduled", (double)r[s].failed);
+        STAT("arrived_pct", r[s].arrived_pct);
+        STAT("gpu_alloc_pct", r[s].alloc_pct);
+        STAT("frag_pct", r[s].frag_pct);
+#undef STAT
+        for (size_t k = 0; k < sizeof summary_points / sizeof summary_points[0]; k++) {
+            int p = summary_points[k];
+            size_t have = 0;
+            for (size_t s = 0; s < ns; s++)
+                if (r[s].has[p])
+                    x[have++] = r[s].alloc[p];
+            if (have == ns) {
+                char key[64];
+                snprintf(key, sizeof key, "gpu_alloc_at_arrived_%d_pct", p);
+                add_stat(m, key, x, ns);
+            }
+        }
+    }
+    free(x);
+    return root;
+}
+
+static int run_packing(const struct scenario *sc, const struct run_opts *o, const char *dir,
+                       struct os_error *err)
+{
+    struct packing_cfg *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return os_errorf(err, OS_ENOMEM, "out of memory");
+    snprintf(cfg->nodes_csv, sizeof cfg->nodes_csv, "%s", sc->cluster.nodes_csv);
+    snprintf(cfg->pods_csv, sizeof cfg->pods_csv, "%s", sc->workload.pods_csv);
+    cfg->tune = sc->workload.tune;
+    cfg->seed0 = (uint64_t)sc->seed;
+    cfg->nseeds = (unsigned)(sc->seeds > 0 ? sc->seeds : 1);
+    cfg->nvariants = sc->nvariants;
+    cfg->threads = o->jobs > 0 ? (unsigned)o->jobs : 0;
+    cfg->skip_malformed = sc->on_malformed_row == SCENARIO_ROWS_SKIP;
+    for (unsigned v = 0; v < sc->nvariants; v++) {
+        struct packing_variant *pv = &cfg->variants[v];
+        const struct scenario_variant *sv = &sc->variants[v];
+        snprintf(pv->name, sizeof pv->name, "%s", sv->name);
+        snprintf(pv->policy, sizeof pv->policy, "%s", sv->placement);
+        pv->nref = sv->nreference < PACKING_REF_MAX ? sv->nreference : PACKING_REF_MAX;
+        memcpy(pv->ref, sv->reference_alloc_pct, pv->nref * sizeof pv->ref[0]);
+    }
+    if (!o->quiet)
+        fprintf(stderr, "orchsim: %s: %u variants x %u seeds ...\n", sc->name, cfg->nvariants,
+                cfg->nseeds);
+    double t0 = bench_now_s();
+    struct packing_result res;
+    int rc = packing_run(cfg, &res, err);
+    if (rc != OS_OK) {
+        free(cfg);
+        return rc;
+    }
+    double wall = bench_now_s() - t0;
+    rc = packing_write_outputs(cfg, &res, dir, err);
+    if (rc == OS_OK) {
+        cJSON *sum = packing_summary(sc, cfg, &res);
+        if (!sum)
+            rc = os_errorf(err, OS_ENOMEM, "out of memory");
+        else
+            rc = results_write_json(dir, "summary.json", sum, err);
+        cJSON_Delete(sum);
+    }
+    if (rc == OS_OK && !o->quiet)
+        fprintf(stderr, "orchsim: %s: done in %.2f s; results in %s/\n", sc->name, wall, dir);
+    packing_result_destroy(&res);
+    free(cfg);
+    return rc;
+}
+
+int orchestrator_run(const struct scenario *sc, const struct run_opts *o, struct os_error *err)
+{
+    char dir[SCENARIO_PATH_LEN + 16];
+    if (o->out_dir)
+        snprintf(dir, sizeof dir, "%s", o->out_dir);
+    else
+        snprintf(dir, sizeof dir, "results/%s", sc->name);
+    int rc = results_mkdir(dir, err);
+    if (rc != OS_OK)
+        return rc;
+    switch (sc->kind) {
+    case SCENARIO_PACKING:
+        return run_packing(sc, o, dir, err);
+    default:
+        return os_errorf(err, OS_EINVAL, "%s: kind %d is not runnable", sc->file, sc->kind);
+    }
+}

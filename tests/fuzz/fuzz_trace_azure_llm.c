@@ -1,0 +1,10 @@
+/* fuzz_trace_azure_llm.c - libFuzzer target for the azure_llm trace reader (see
+ * fuzz_trace_common.h). */
+#include "tests/fuzz/fuzz_trace_common.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_trace_run(data, size, TRACE_AZURE_LLM);
+}
