@@ -100,6 +100,9 @@ static cJSON *packing_summary(const struct scenario *sc, const struct packing_cf
     cJSON_AddNumberToObject(root, "seeds", (double)cfg->nseeds);
     cJSON_AddStringToObject(root, "version", ORCHSIM_VERSION);
     cJSON_AddStringToObject(root, "kind", "packing");
+    cJSON *checks = cJSON_AddArrayToObject(root, "checks");
+    for (unsigned i = 0; i < sc->nchecks; i++)
+        cJSON_AddItemToArray(checks, cJSON_CreateString(sc->checks[i]));
     cJSON *cl = cJSON_AddObjectToObject(root, "cluster");
     cJSON_AddNumberToObject(cl, "nodes", res->nodes);
     cJSON_AddNumberToObject(cl, "gpus", res->gpus);

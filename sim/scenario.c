@@ -68,6 +68,8 @@ static const struct schema_field scenario_fields[] = {
     SCHEMA_F_OBJECT(struct scenario, workload, "workload", &workload_schema, SCHEMA_REQUIRED),
     SCHEMA_F_ARRAY(struct scenario, variants, nvariants, "variants", &variant_schema, 1,
                    SCHEMA_REQUIRED),
+    SCHEMA_F_SCALARS(struct scenario, checks, nchecks, "checks", SCHEMA_STRING, 0, 0, 0, 0,
+                     "a limit such as \"latency_p99_ms <= 800\""),
 };
 static const struct schema scenario_schema = {"the scenario", scenario_fields,
                                               sizeof scenario_fields / sizeof scenario_fields[0],

@@ -21,6 +21,7 @@
 #define SCENARIO_MAX_VARIANTS  16
 #define SCENARIO_MAX_REFERENCE 32
 #define SCENARIO_PATH_LEN      1024
+#define SCENARIO_MAX_CHECKS    64
 
 enum scenario_kind { SCENARIO_PACKING = 0 };
 enum scenario_rows { SCENARIO_ROWS_ERROR = 0, SCENARIO_ROWS_SKIP = 1 };
@@ -53,6 +54,10 @@ struct scenario {
     struct scenario_workload workload;
     unsigned nvariants;
     struct scenario_variant variants[SCENARIO_MAX_VARIANTS];
+    /* CI gate: limits `orchsim check` applies to the results, e.g.
+     * "p99_latency_ms <= 800", "cost_usd <= baseline * 1.05" (sim/check.h). */
+    unsigned nchecks;
+    char checks[SCENARIO_MAX_CHECKS][256];
 };
 
 extern const char *const scenario_kind_names[];
