@@ -21,9 +21,15 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include <pthread.h>
+#include <unistd.h>
+
+#include "models/catalog.h"
 #include "models/packing.h"
+#include "models/sim.h"
 #include "models/placement/placement.h"
 #include "sim/bench.h"
+#include "sim/report.h"
 #include "sim/results.h"
 
 /* Arrived-% points reported in summary.json (the paper's Fig. 9a columns). */
@@ -73,6 +79,19 @@ int orchestrator_check(const struct scenario *sc, struct schema_diag *d)
     if (sc->kind == SCENARIO_PACKING) {
         check_file(sc->file, "$.cluster.nodes_csv", sc->cluster.nodes_csv, d);
         check_file(sc->file, "$.workload.pods_csv", sc->workload.pods_csv, d);
+    } else {
+        check_file(sc->file, "$.cluster.catalog", sc->cluster.catalog, d);
+        check_file(sc->file, "$.workload.inference.trace_csv", sc->workload.inference.trace_csv, d);
+        struct catalog cat;
+        struct os_error e;
+        if (d->n == before) {
+            if (catalog_load(&cat, sc->cluster.catalog, &e) != OS_OK) {
+                schema_diag_add(d, "%s", e.msg);
+            } else {
+                sim_check(sc, &cat, d);
+                catalog_destroy(&cat);
+            }
+        }
     }
     return d->n > before ? OS_EINVAL : OS_OK;
 }
@@ -200,6 +219,214 @@ static int run_packing(const struct scenario *sc, const struct run_opts *o, cons
     return rc;
 }
 
+/* ---------------- simulation ---------------- */
+
+struct sim_jobs {
+    const struct scenario *sc;
+    const struct catalog *cat;
+    unsigned nseeds, njobs;
+    struct sim_result *res; /* [v * nseeds + s] */
+    int *rc;
+    struct os_error *errs;
+    unsigned next;
+    unsigned done;
+    bool quiet;
+    pthread_mutex_t mu;
+};
+
+static void *sim_worker(void *arg)
+{
+    struct sim_jobs *J = arg;
+    for (;;) {
+        pthread_mutex_lock(&J->mu);
+        unsigned k = J->next++;
+        pthread_mutex_unlock(&J->mu);
+        if (k >= J->njobs)
+            return NULL;
+        unsigned v = k / J->nseeds, s = k % J->nseeds;
+        J->rc[k] =
+            sim_run(J->sc, J->cat, v, (uint64_t)J->sc->seed + s, s == 0, &J->res[k], &J->errs[k]);
+        pthread_mutex_lock(&J->mu);
+        J->done++;
+        if (!J->quiet && isatty(2))
+            fprintf(stderr, "\rorchsim: %s: %u/%u runs", J->sc->name, J->done, J->njobs);
+        pthread_mutex_unlock(&J->mu);
+    }
+}
+
+/* mean/ci95 of metric m over seeds of variant v; NaN values leave it out */
+static cJSON *sim_summary(const struct scenario *sc, const struct sim_jobs *J)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "scenario", sc->name);
+    cJSON_AddNumberToObject(root, "seed", (double)sc->seed);
+    cJSON_AddNumberToObject(root, "seeds", J->nseeds);
+    cJSON_AddStringToObject(root, "version", ORCHSIM_VERSION);
+    cJSON_AddStringToObject(root, "kind", "simulation");
+    cJSON_AddNumberToObject(root, "duration_s", (double)sc->duration_us / 1e6);
+    cJSON *checks = cJSON_AddArrayToObject(root, "checks");
+    for (unsigned i = 0; i < sc->nchecks; i++)
+        cJSON_AddItemToArray(checks, cJSON_CreateString(sc->checks[i]));
+    cJSON *vars = cJSON_AddArrayToObject(root, "variants");
+    double x[10000]; /* --seeds is at most 10000 */
+    unsigned ns = J->nseeds;
+    for (unsigned v = 0; v < sc->nvariants; v++) {
+        const struct scenario_variant *sv = &sc->variants[v];
+        cJSON *jv = cJSON_CreateObject();
+        cJSON_AddItemToArray(vars, jv);
+        cJSON_AddStringToObject(jv, "name", sv->name);
+        cJSON_AddStringToObject(jv, "orchestrator", scenario_orchestrator_names[sv->orchestrator]);
+        cJSON_AddStringToObject(jv, "instance_type", sv->instance_type);
+        cJSON_AddStringToObject(jv, "sharing", scenario_sharing_names[sv->sharing]);
+        cJSON_AddNumberToObject(jv, "spot_pct", sv->spot.pct);
+        cJSON *m = cJSON_AddObjectToObject(jv, "metrics");
+        cJSON *pd = v > 0 && ns > 1 ? cJSON_AddObjectToObject(jv, "paired_diff") : NULL;
+        const struct sim_result *r0 = &J->res[(size_t)v * ns];
+        for (unsigned k = 0; k < r0->nmetrics; k++) {
+            size_t n = 0;
+            for (unsigned s = 0; s < ns; s++) {
+                double val = J->res[(size_t)v * ns + s].value[k];
+                if (!isnan(val))
+                    x[n++] = val;
+            }
+            if (n == ns)
+                add_stat(m, r0->name[k], x, n);
+            if (pd) {
+                n = 0;
+                for (unsigned s = 0; s < ns; s++) {
+                    double a = J->res[(size_t)v * ns + s].value[k];
+                    double b = J->res[s].value[k];
+                    if (!isnan(a) && !isnan(b))
+                        x[n++] = a - b;
+                }
+                if (n == ns) {
+                    cJSON *o = cJSON_AddObjectToObject(pd, r0->name[k]);
+                    double mean = gsl_stats_mean(x, 1, n);
+                    double half = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) *
+                                  gsl_stats_sd(x, 1, n) / sqrt((double)n);
+                    cJSON_AddNumberToObject(o, "mean", round(mean * 1e6) / 1e6);
+                    cJSON_AddNumberToObject(o, "ci95", round(half * 1e6) / 1e6);
+                }
+            }
+        }
+    }
+    return root;
+}
+
+static int write_text(const char *dir, const char *name, const char *header,
+                      const struct sim_jobs *J, bool cdf, bool all_seeds, struct os_error *err)
+{
+    struct results_file f;
+    int rc = results_file_open(&f, dir, name, err);
+    if (rc)
+        return rc;
+    fputs(header, f.fp);
+    for (unsigned v = 0; v < J->sc->nvariants; v++) {
+        const struct sim_result *r = &J->res[(size_t)v * J->nseeds];
+        if (all_seeds) {
+            for (unsigned s = 0; s < J->nseeds; s++) {
+                const struct sim_result *q = &J->res[(size_t)v * J->nseeds + s];
+                fprintf(f.fp, "%s,%llu", J->sc->variants[v].name,
+                        (unsigned long long)(J->sc->seed + s));
+                for (unsigned k = 0; k < q->nmetrics; k++)
+                    fprintf(f.fp, ",%.10g", q->value[k]);
+                fputc('\n', f.fp);
+            }
+        } else if (cdf && r->cdf) {
+            fwrite(r->cdf, 1, r->cdf_len, f.fp);
+        } else if (!cdf && r->series) {
+            fwrite(r->series, 1, r->series_len, f.fp);
+        }
+    }
+    return results_file_commit(&f, err);
+}
+
+static int run_simulation(const struct scenario *sc, const struct run_opts *o, const char *dir,
+                          struct os_error *err)
+{
+    struct catalog cat;
+    int rc = catalog_load(&cat, sc->cluster.catalog, err);
+    if (rc)
+        return rc;
+    struct sim_jobs J;
+    memset(&J, 0, sizeof J);
+    J.sc = sc;
+    J.cat = &cat;
+    J.nseeds = (unsigned)(sc->seeds > 0 ? sc->seeds : 1);
+    J.njobs = sc->nvariants * J.nseeds;
+    J.quiet = o->quiet;
+    J.res = calloc(J.njobs, sizeof *J.res);
+    J.rc = calloc(J.njobs, sizeof *J.rc);
+    J.errs = calloc(J.njobs, sizeof *J.errs);
+    pthread_mutex_init(&J.mu, NULL);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned threads = o->jobs > 0 ? (unsigned)o->jobs : (unsigned)(cpus > 0 ? cpus : 1);
+    if (threads > J.njobs)
+        threads = J.njobs;
+    pthread_t *th = calloc(threads, sizeof *th);
+    if (!J.res || !J.rc || !J.errs || !th) {
+        rc = os_errorf(err, OS_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (!o->quiet)
+        fprintf(stderr, "orchsim: %s: %u variants x %u seeds, %.1f simulated hours each\n",
+                sc->name, sc->nvariants, J.nseeds, (double)sc->duration_us / 3.6e9);
+    double t0 = bench_now_s();
+    unsigned started = 0;
+    for (; started < threads; started++)
+        if (pthread_create(&th[started], NULL, sim_worker, &J) != 0)
+            break;
+    if (started == 0)
+        sim_worker(&J);
+    for (unsigned i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (!o->quiet && isatty(2))
+        fputc('\n', stderr);
+    for (unsigned k = 0; k < J.njobs; k++)
+        if (J.rc[k]) {
+            *err = J.errs[k];
+            rc = J.rc[k];
+            goto out;
+        }
+    double wall = bench_now_s() - t0;
+    cJSON *sum = sim_summary(sc, &J);
+    rc = results_write_json(dir, "summary.json", sum, err);
+    cJSON_Delete(sum);
+    if (!rc)
+        rc = write_text(dir, "timeseries.csv",
+                        "variant,seed,time_s,nodes,gpus,gpus_alloc,replicas,queue_len,pending,"
+                        "jobs_running,cost_usd\n",
+                        &J, false, false, err);
+    if (!rc)
+        rc = write_text(dir, "latency_cdf.csv", "variant,latency_ms,cdf\n", &J, true, false, err);
+    if (!rc) {
+        char header[4096] = "variant,seed";
+        const struct sim_result *r0 = &J.res[0];
+        for (unsigned k = 0; k < r0->nmetrics; k++) {
+            size_t used = strlen(header);
+            snprintf(header + used, sizeof header - used, ",%s", r0->name[k]);
+        }
+        size_t used = strlen(header);
+        snprintf(header + used, sizeof header - used, "\n");
+        rc = write_text(dir, "runs.csv", header, &J, false, true, err);
+    }
+    if (!rc)
+        rc = report_write(dir, err);
+    if (!rc && !o->quiet)
+        fprintf(stderr, "orchsim: %s: done in %.2f s; results in %s/\n", sc->name, wall, dir);
+out:
+    if (J.res)
+        for (unsigned k = 0; k < J.njobs; k++)
+            sim_result_destroy(&J.res[k]);
+    free(J.res);
+    free(J.rc);
+    free(J.errs);
+    free(th);
+    pthread_mutex_destroy(&J.mu);
+    catalog_destroy(&cat);
+    return rc;
+}
+
 int orchestrator_run(const struct scenario *sc, const struct run_opts *o, struct os_error *err)
 {
     char dir[SCENARIO_PATH_LEN + 16];
@@ -213,6 +440,8 @@ int orchestrator_run(const struct scenario *sc, const struct run_opts *o, struct
     switch (sc->kind) {
     case SCENARIO_PACKING:
         return run_packing(sc, o, dir, err);
+    case SCENARIO_SIMULATION:
+        return run_simulation(sc, o, dir, err);
     default:
         return os_errorf(err, OS_EINVAL, "%s: kind %d is not runnable", sc->file, sc->kind);
     }

@@ -8,39 +8,278 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const scenario_kind_names[] = {"packing", NULL};
+const char *const scenario_kind_names[] = {"packing", "simulation", NULL};
+const char *const scenario_orchestrator_names[] = {"none", "ecs", "eks", NULL};
+const char *const scenario_sharing_names[] = {"whole", "timeslice", "mps", "mig", NULL};
+static const char *const arrivals_names[] = {"azure_day", "replay", "diurnal", NULL};
+const char *const scenario_metric_names[] = {"requests_per_target", "backlog", "utilization", NULL};
+
+#define DAY_S 86400.0
+
+static void scaling_defaults(void *obj)
+{
+    struct scenario_scaling *s = obj;
+    s->metric = SCENARIO_METRIC_BACKLOG;
+    s->target = 6;
+    s->out_cooldown_us = 300 * INT64_C(1000000);
+    s->in_cooldown_us = 300 * INT64_C(1000000);
+    s->down_window_us = 300 * INT64_C(1000000);
+}
+static const struct schema_field scaling_fields[] = {
+    SCHEMA_F_ENUM(struct scenario_scaling, metric, "metric", scenario_metric_names, 0),
+    SCHEMA_F_DOUBLE(struct scenario_scaling, target, "target", 0.001, 1e9, 0,
+                    "a positive target value per replica"),
+    SCHEMA_F_SECONDS(struct scenario_scaling, out_cooldown_us, "scale_out_cooldown_s", 0, DAY_S, 0,
+                     "seconds in [0, 86400]"),
+    SCHEMA_F_SECONDS(struct scenario_scaling, in_cooldown_us, "scale_in_cooldown_s", 0, DAY_S, 0,
+                     "seconds in [0, 86400]"),
+    SCHEMA_F_SECONDS(struct scenario_scaling, down_window_us, "scale_down_window_s", 0, 3600, 0,
+                     "seconds in [0, 3600]"),
+};
+static const struct schema scaling_schema = {
+    "scaling", scaling_fields, sizeof scaling_fields / sizeof scaling_fields[0], scaling_defaults};
+
+static void capacity_defaults(void *obj)
+{
+    struct scenario_capacity *c = obj;
+    c->target_capacity_pct = 100;
+    c->warmup_us = 300 * INT64_C(1000000);
+    c->min_step = 1;
+    c->max_step = 10000;
+    c->consolidate_after_us = 0;
+    c->budget_pct = 10;
+    c->batch_idle_us = 1000000;
+    c->batch_max_us = 10000000;
+}
+static const struct schema_field capacity_fields[] = {
+    SCHEMA_F_INT(struct scenario_capacity, target_capacity_pct, "target_capacity_pct", 1, 100, 0,
+                 "an integer percent in [1, 100]"),
+    SCHEMA_F_SECONDS(struct scenario_capacity, warmup_us, "warmup_s", 0, 10000, 0,
+                     "seconds in [0, 10000]"),
+    SCHEMA_F_INT(struct scenario_capacity, min_step, "min_step", 1, 10000, 0,
+                 "an integer in [1, 10000]"),
+    SCHEMA_F_INT(struct scenario_capacity, max_step, "max_step", 1, 10000, 0,
+                 "an integer in [1, 10000]"),
+    SCHEMA_F_SECONDS(struct scenario_capacity, consolidate_after_us, "consolidate_after_s", 0,
+                     DAY_S, 0, "seconds in [0, 86400]"),
+    SCHEMA_F_INT(struct scenario_capacity, budget_pct, "budget_pct", 0, 100, 0,
+                 "an integer percent in [0, 100]"),
+    SCHEMA_F_SECONDS(struct scenario_capacity, batch_idle_us, "batch_idle_s", 0, 600, 0,
+                     "seconds in [0, 600]"),
+    SCHEMA_F_SECONDS(struct scenario_capacity, batch_max_us, "batch_max_s", 0, 600, 0,
+                     "seconds in [0, 600]"),
+};
+static const struct schema capacity_schema = {"capacity", capacity_fields,
+                                              sizeof capacity_fields / sizeof capacity_fields[0],
+                                              capacity_defaults};
+
+static void spot_defaults(void *obj)
+{
+    struct scenario_spot *s = obj;
+    s->pct = 0;
+    s->interruptions_per_hour = -1;
+    s->discount = 0.6;
+}
+static const struct schema_field spot_fields[] = {
+    SCHEMA_F_INT(struct scenario_spot, pct, "pct", 0, 100, 0, "an integer percent in [0, 100]"),
+    SCHEMA_F_DOUBLE(struct scenario_spot, interruptions_per_hour, "interruptions_per_hour", -1, 100,
+                    0, "a rate per instance-hour in [0, 100], or -1 for the advisor band's"),
+    SCHEMA_F_DOUBLE(struct scenario_spot, discount, "discount", 0, 0.99, 0,
+                    "a mean discount in [0, 0.99]"),
+};
+static const struct schema spot_schema = {
+    "spot", spot_fields, sizeof spot_fields / sizeof spot_fields[0], spot_defaults};
+
+static void variant_defaults(void *obj)
+{
+    struct scenario_variant *v = obj;
+    v->replicas_per_gpu = 2;
+    v->timeslice_overhead = 0.05;
+    v->max_nodes = 50;
+    scaling_defaults(&v->scaling);
+    capacity_defaults(&v->capacity);
+    spot_defaults(&v->spot);
+}
 static const char *const rows_names[] = {"error", "skip", NULL};
 
 static const struct schema_field variant_fields[] = {
     SCHEMA_F_STRING(struct scenario_variant, name, "name", SCHEMA_REQUIRED,
                     "a variant name of letters, digits, '.', '_' or '-'"),
-    SCHEMA_F_STRING(struct scenario_variant, placement, "placement", SCHEMA_REQUIRED,
-                    "a placement policy name"),
+    SCHEMA_F_STRING(struct scenario_variant, placement, "placement", 0, "a placement policy name"),
     SCHEMA_F_SCALARS(struct scenario_variant, reference_alloc_pct, nreference,
                      "reference_alloc_pct", SCHEMA_PAIR, 0, 0, 1000, 0,
                      "pairs [arrived %, allocated %] with values in [0, 1000]"),
+    SCHEMA_F_ENUM(struct scenario_variant, orchestrator, "orchestrator",
+                  scenario_orchestrator_names, 0),
+    SCHEMA_F_STRING(struct scenario_variant, instance_type, "instance_type", 0,
+                    "a catalog instance type such as \"g5.xlarge\""),
+    SCHEMA_F_ENUM(struct scenario_variant, sharing, "sharing", scenario_sharing_names, 0),
+    SCHEMA_F_INT(struct scenario_variant, replicas_per_gpu, "replicas_per_gpu", 1, 48, 0,
+                 "an integer in [1, 48]"),
+    SCHEMA_F_STRING(struct scenario_variant, mig_profile, "mig_profile", 0,
+                    "a MIG profile such as \"3g.40gb\""),
+    SCHEMA_F_DOUBLE(struct scenario_variant, timeslice_overhead, "timeslice_overhead", 0, 0.9, 0,
+                    "a fraction in [0, 0.9]"),
+    SCHEMA_F_INT(struct scenario_variant, min_nodes, "min_nodes", 0, 10000, 0,
+                 "an integer in [0, 10000]"),
+    SCHEMA_F_INT(struct scenario_variant, max_nodes, "max_nodes", 1, 10000, 0,
+                 "an integer in [1, 10000]"),
+    SCHEMA_F_OBJECT(struct scenario_variant, scaling, "scaling", &scaling_schema, 0),
+    SCHEMA_F_OBJECT(struct scenario_variant, capacity, "capacity", &capacity_schema, 0),
+    SCHEMA_F_OBJECT(struct scenario_variant, spot, "spot", &spot_schema, 0),
 };
-static const struct schema variant_schema = {
-    "a variant", variant_fields, sizeof variant_fields / sizeof variant_fields[0], NULL};
+static const struct schema variant_schema = {"a variant", variant_fields,
+                                             sizeof variant_fields / sizeof variant_fields[0],
+                                             variant_defaults};
+
+static void inference_fill(struct scenario_inference *f);
+/* Runs only when "inference" is present: records that it is. */
+static void inference_defaults(void *obj)
+{
+    inference_fill(obj);
+    struct scenario_workload *w =
+        (struct scenario_workload *)((char *)obj - offsetof(struct scenario_workload, inference));
+    w->has_inference = true;
+}
+
+static void inference_fill(struct scenario_inference *f)
+{
+    f->arrivals = SCENARIO_ARR_AZURE_DAY;
+    snprintf(f->trace_csv, sizeof f->trace_csv, "%s",
+             "scenarios/traces/azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv");
+    f->mean_rate_per_s = 2.0;
+    f->amplitude = 0.5;
+    f->peak_hour = 14;
+    f->time_scale = 1;
+    f->concurrency = 8;
+    /* At speed 1.0 = the catalog's reference GPU (V100). The inference model's
+     * A10G estimates (250 us/prompt token, 30 ms/output token at batch 8; see
+     * inference_cfg_defaults) times the A10G's relative speed 0.56. [U] */
+    f->t_prefill_us = 140;
+    f->t_decode_us = 16800;
+    f->slo_us = 10 * INT64_C(1000000);
+    f->cpu = 2;
+    f->memory_gib = 8;
+    f->gpus = 1;
+    f->model_memory_gb = 16;
+    f->image_pull_s[0] = 300;
+    f->image_pull_s[1] = 480;
+    f->model_load_s[0] = 60;
+    f->model_load_s[1] = 120;
+    f->min_replicas = 1;
+    f->max_replicas = 50;
+    f->initial_replicas = 2;
+}
+static const struct schema_field inference_fields[] = {
+    SCHEMA_F_ENUM(struct scenario_inference, arrivals, "arrivals", arrivals_names, 0),
+    SCHEMA_F_STRING(struct scenario_inference, trace_csv, "trace_csv", 0,
+                    "the path of an Azure LLM inference trace CSV"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, mean_rate_per_s, "mean_rate_per_s", 0.0001, 1e6, 0,
+                    "a positive rate in requests per second"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, amplitude, "amplitude", 0, 0.95, 0,
+                    "a diurnal amplitude in [0, 0.95]"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, peak_hour, "peak_hour", 0, 23.999, 0,
+                    "an hour in [0, 24)"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, time_scale, "time_scale", 0.001, 1000, 0,
+                    "a factor in [0.001, 1000]"),
+    SCHEMA_F_INT(struct scenario_inference, concurrency, "concurrency", 1, 1024, 0,
+                 "an integer in [1, 1024]"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, t_prefill_us, "t_prefill_us", 0, 1e7, 0,
+                    "microseconds per prompt token in [0, 1e7]"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, t_decode_us, "t_decode_us", 0, 1e7, 0,
+                    "microseconds per output token in [0, 1e7]"),
+    SCHEMA_F_SECONDS(struct scenario_inference, slo_us, "slo_s", 0.001, DAY_S, 0,
+                     "seconds in (0, 86400]"),
+    SCHEMA_F_SECONDS(struct scenario_inference, queue_timeout_us, "queue_timeout_s", 0, DAY_S, 0,
+                     "seconds in [0, 86400] (0: none)"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, cpu, "cpu", 0.01, 1024, 0, "vCPUs in [0.01, 1024]"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, memory_gib, "memory_gib", 0.01, 65536, 0,
+                    "GiB in [0.01, 65536]"),
+    SCHEMA_F_INT(struct scenario_inference, gpus, "gpus", 1, 8, 0, "an integer in [1, 8]"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, model_memory_gb, "model_memory_gb", 0, 1024, 0,
+                    "GB in [0, 1024]"),
+    SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_inference, image_pull_s, "image_pull_s", 0, DAY_S, 0,
+                 "a range [min, max] of seconds"),
+    SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_inference, model_load_s, "model_load_s", 0, DAY_S, 0,
+                 "a range [min, max] of seconds"),
+    SCHEMA_F_INT(struct scenario_inference, min_replicas, "min_replicas", 0, 10000, 0,
+                 "an integer in [0, 10000]"),
+    SCHEMA_F_INT(struct scenario_inference, max_replicas, "max_replicas", 1, 10000, 0,
+                 "an integer in [1, 10000]"),
+    SCHEMA_F_INT(struct scenario_inference, initial_replicas, "initial_replicas", 0, 10000, 0,
+                 "an integer in [0, 10000]"),
+};
+static const struct schema inference_schema = {"inference", inference_fields,
+                                               sizeof inference_fields / sizeof inference_fields[0],
+                                               inference_defaults};
+
+static void nodes_defaults(void *obj)
+{
+    struct scenario_nodes *n = obj;
+    n->boot_s[0] = 80;
+    n->boot_s[1] = 120;
+    n->device_plugin_s[0] = 30;
+    n->device_plugin_s[1] = 90;
+}
+static const struct schema_field nodes_fields[] = {
+    SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_nodes, boot_s, "boot_s", 0, DAY_S, 0,
+                 "a range [min, max] of seconds"),
+    SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_nodes, device_plugin_s, "device_plugin_s", 0, DAY_S,
+                 0, "a range [min, max] of seconds"),
+};
+static const struct schema nodes_schema = {
+    "nodes", nodes_fields, sizeof nodes_fields / sizeof nodes_fields[0], nodes_defaults};
+
+static void tco_defaults(void *obj)
+{
+    struct scenario_tco *t = obj;
+    t->team_size = 4;
+    t->usd_per_engineer_year = 200000;
+    t->fraction_ecs = 0.035;
+    t->fraction_eks = 0.15;
+}
+static const struct schema_field tco_fields[] = {
+    SCHEMA_F_DOUBLE(struct scenario_tco, team_size, "team_size", 0, 10000, 0,
+                    "engineers in [0, 10000]"),
+    SCHEMA_F_DOUBLE(struct scenario_tco, usd_per_engineer_year, "usd_per_engineer_year", 0, 1e8, 0,
+                    "dollars in [0, 1e8]"),
+    SCHEMA_F_DOUBLE(struct scenario_tco, fraction_ecs, "fraction_ecs", 0, 1, 0,
+                    "a fraction in [0, 1]"),
+    SCHEMA_F_DOUBLE(struct scenario_tco, fraction_eks, "fraction_eks", 0, 1, 0,
+                    "a fraction in [0, 1]"),
+};
+static const struct schema tco_schema = {"tco", tco_fields,
+                                         sizeof tco_fields / sizeof tco_fields[0], tco_defaults};
 
 static const struct schema_field cluster_fields[] = {
-    SCHEMA_F_STRING(struct scenario_cluster, nodes_csv, "nodes_csv", SCHEMA_REQUIRED,
+    SCHEMA_F_STRING(struct scenario_cluster, nodes_csv, "nodes_csv", 0,
                     "the path of an openb node list CSV"),
+    SCHEMA_F_OBJECT(struct scenario_cluster, nodes, "nodes", &nodes_schema, 0),
+    SCHEMA_F_STRING(struct scenario_cluster, catalog, "catalog", 0,
+                    "the path of an instance catalog JSON"),
 };
+static void cluster_defaults(void *obj)
+{
+    struct scenario_cluster *c = obj;
+    nodes_defaults(&c->nodes);
+    snprintf(c->catalog, sizeof c->catalog, "%s", "scenarios/catalog/aws-instances.json");
+}
 static const struct schema cluster_schema = {
-    "cluster", cluster_fields, sizeof cluster_fields / sizeof cluster_fields[0], NULL};
+    "cluster", cluster_fields, sizeof cluster_fields / sizeof cluster_fields[0], cluster_defaults};
 
 static void workload_defaults(void *obj)
 {
     struct scenario_workload *w = obj;
     w->tune = 1.0;
+    inference_fill(&w->inference);
 }
 
 static const struct schema_field workload_fields[] = {
-    SCHEMA_F_STRING(struct scenario_workload, pods_csv, "pods_csv", SCHEMA_REQUIRED,
+    SCHEMA_F_STRING(struct scenario_workload, pods_csv, "pods_csv", 0,
                     "the path of an openb pod list CSV"),
     SCHEMA_F_DOUBLE(struct scenario_workload, tune, "tune", 0.01, 100.0, 0,
                     "a ratio of total GPU request to cluster GPU capacity in [0.01, 100]"),
+    SCHEMA_F_OBJECT(struct scenario_workload, inference, "inference", &inference_schema, 0),
 };
 static const struct schema workload_schema = {"workload", workload_fields,
                                               sizeof workload_fields / sizeof workload_fields[0],
@@ -52,6 +291,10 @@ static void scenario_defaults(void *obj)
     s->seed = 42;
     s->seeds = 1;
     s->on_malformed_row = SCENARIO_ROWS_ERROR;
+    s->duration_us = 86400 * INT64_C(1000000);
+    s->interval_us = 300 * INT64_C(1000000);
+    tco_defaults(&s->tco);
+    cluster_defaults(&s->cluster);
 }
 
 static const struct schema_field scenario_fields[] = {
@@ -64,6 +307,11 @@ static const struct schema_field scenario_fields[] = {
     SCHEMA_F_INT(struct scenario, seeds, "seeds", 1, 10000, 0,
                  "a number of replications in [1, 10000]"),
     SCHEMA_F_ENUM(struct scenario, on_malformed_row, "on_malformed_row", rows_names, 0),
+    SCHEMA_F_SECONDS(struct scenario, duration_us, "duration_s", 1, 366 * DAY_S, 0,
+                     "seconds in [1, 31622400]"),
+    SCHEMA_F_SECONDS(struct scenario, interval_us, "timeseries_interval_s", 1, DAY_S, 0,
+                     "seconds in [1, 86400]"),
+    SCHEMA_F_OBJECT(struct scenario, tco, "tco", &tco_schema, 0),
     SCHEMA_F_OBJECT(struct scenario, cluster, "cluster", &cluster_schema, SCHEMA_REQUIRED),
     SCHEMA_F_OBJECT(struct scenario, workload, "workload", &workload_schema, SCHEMA_REQUIRED),
     SCHEMA_F_ARRAY(struct scenario, variants, nvariants, "variants", &variant_schema, 1,
@@ -86,9 +334,89 @@ static int safe_name(const char *s)
     return 1;
 }
 
+static void check_range(const char *file, const char *path, const double *r, struct schema_diag *d)
+{
+    if (r[0] > r[1])
+        schema_diag_add(d, "%s: %s: the range [%g, %g] has min > max", file, path, r[0], r[1]);
+}
+
+static void check_simulation(const char *file, struct scenario *sc, struct schema_diag *d)
+{
+    const struct scenario_inference *f = &sc->workload.inference;
+    if (!sc->workload.has_inference) {
+        schema_diag_add(d,
+                        "%s: $.workload.inference: missing required key (a simulation needs "
+                        "a workload)",
+                        file);
+    } else {
+        if (f->min_replicas > f->max_replicas)
+            schema_diag_add(d, "%s: $.workload.inference.min_replicas: %d exceeds max_replicas %d",
+                            file, f->min_replicas, f->max_replicas);
+        if (f->initial_replicas > f->max_replicas)
+            schema_diag_add(d,
+                            "%s: $.workload.inference.initial_replicas: %d exceeds max_replicas %d",
+                            file, f->initial_replicas, f->max_replicas);
+        check_range(file, "$.workload.inference.image_pull_s", f->image_pull_s, d);
+        check_range(file, "$.workload.inference.model_load_s", f->model_load_s, d);
+    }
+    check_range(file, "$.cluster.nodes.boot_s", sc->cluster.nodes.boot_s, d);
+    check_range(file, "$.cluster.nodes.device_plugin_s", sc->cluster.nodes.device_plugin_s, d);
+    for (unsigned i = 0; i < sc->nvariants; i++) {
+        struct scenario_variant *v = &sc->variants[i];
+        if (v->orchestrator == SCENARIO_ORCH_NONE)
+            schema_diag_add(d, "%s: $.variants[%u].orchestrator: expected \"ecs\" or \"eks\"", file,
+                            i);
+        if (!v->instance_type[0])
+            schema_diag_add(d, "%s: $.variants[%u].instance_type: missing required key", file, i);
+        if (v->orchestrator == SCENARIO_ORCH_ECS && v->sharing != SCENARIO_SHARE_WHOLE)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].sharing: ECS assigns whole GPUs only (expected "
+                            "\"whole\", got \"%s\")",
+                            file, i, scenario_sharing_names[v->sharing]);
+        if (v->sharing == SCENARIO_SHARE_MIG && !v->mig_profile[0])
+            schema_diag_add(d,
+                            "%s: $.variants[%u].mig_profile: missing (sharing \"mig\" needs "
+                            "a profile such as \"3g.40gb\")",
+                            file, i);
+        if (v->min_nodes > v->max_nodes)
+            schema_diag_add(d, "%s: $.variants[%u].min_nodes: %d exceeds max_nodes %d", file, i,
+                            v->min_nodes, v->max_nodes);
+        if (v->capacity.min_step > v->capacity.max_step)
+            schema_diag_add(d, "%s: $.variants[%u].capacity.min_step: %d exceeds max_step %d", file,
+                            i, v->capacity.min_step, v->capacity.max_step);
+        if (!v->placement[0])
+            snprintf(v->placement, sizeof v->placement, "%s",
+                     v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory" : "k8s-default");
+    }
+}
+
+static void check_packing(const char *file, struct scenario *sc, struct schema_diag *d)
+{
+    if (!sc->cluster.nodes_csv[0])
+        schema_diag_add(d,
+                        "%s: $.cluster.nodes_csv: missing required key (expected the path of "
+                        "an openb node list CSV)",
+                        file);
+    if (!sc->workload.pods_csv[0])
+        schema_diag_add(d,
+                        "%s: $.workload.pods_csv: missing required key (expected the path of "
+                        "an openb pod list CSV)",
+                        file);
+    for (unsigned i = 0; i < sc->nvariants; i++)
+        if (!sc->variants[i].placement[0])
+            schema_diag_add(d,
+                            "%s: $.variants[%u].placement: missing required key (expected a "
+                            "placement policy name)",
+                            file, i);
+}
+
 /* Checks that need more than one field. */
 static void check(const char *file, struct scenario *sc, struct schema_diag *d)
 {
+    if (sc->kind == SCENARIO_PACKING)
+        check_packing(file, sc, d);
+    else
+        check_simulation(file, sc, d);
     if (sc->name[0] && !safe_name(sc->name))
         schema_diag_add(d,
                         "%s: $.name: '%s' is not a safe directory name (letters, digits, '.', "

@@ -13,6 +13,7 @@
 #ifndef ORCHSIM_SCENARIO_H
 #define ORCHSIM_SCENARIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,23 +24,119 @@
 #define SCENARIO_PATH_LEN      1024
 #define SCENARIO_MAX_CHECKS    64
 
-enum scenario_kind { SCENARIO_PACKING = 0 };
+enum scenario_kind { SCENARIO_PACKING = 0, SCENARIO_SIMULATION = 1 };
+enum scenario_orchestrator { SCENARIO_ORCH_NONE = 0, SCENARIO_ORCH_ECS = 1, SCENARIO_ORCH_EKS = 2 };
+enum scenario_sharing {
+    SCENARIO_SHARE_WHOLE = 0,
+    SCENARIO_SHARE_TIMESLICE = 1,
+    SCENARIO_SHARE_MPS = 2,
+    SCENARIO_SHARE_MIG = 3,
+};
+enum scenario_arrivals {
+    SCENARIO_ARR_AZURE_DAY = 0,
+    SCENARIO_ARR_REPLAY = 1,
+    SCENARIO_ARR_DIURNAL = 2
+};
+enum scenario_metric {
+    SCENARIO_METRIC_REQUESTS_PER_TARGET = 0, /* requests per minute per replica */
+    SCENARIO_METRIC_BACKLOG = 1,             /* requests waiting or in service per replica */
+    SCENARIO_METRIC_UTILIZATION = 2,         /* busy slots / slots, % */
+};
 enum scenario_rows { SCENARIO_ROWS_ERROR = 0, SCENARIO_ROWS_SKIP = 1 };
+
+/* Service scaling of the inference replicas: ECS target tracking or the HPA. */
+struct scenario_scaling {
+    int metric;              /* enum scenario_metric */
+    double target;           /* target value of the metric per replica */
+    int64_t out_cooldown_us; /* ECS scale-out cooldown (300 s) */
+    int64_t in_cooldown_us;  /* ECS scale-in cooldown (300 s) */
+    int64_t down_window_us;  /* HPA scale-down stabilization (300 s) */
+};
+
+/* Capacity: ECS capacity provider managed scaling, or Karpenter. */
+struct scenario_capacity {
+    int target_capacity_pct;      /* ECS targetCapacity (100) */
+    int64_t warmup_us;            /* ECS instanceWarmupPeriod (300 s) */
+    int min_step, max_step;       /* ECS minimum/maximumScalingStepSize (1, 10000) */
+    int64_t consolidate_after_us; /* Karpenter consolidateAfter (0 s) */
+    int budget_pct;               /* Karpenter disruption budget, nodes % (10) */
+    int64_t batch_idle_us;        /* Karpenter batch idle duration (1 s) */
+    int64_t batch_max_us;         /* Karpenter batch max duration (10 s) */
+};
+
+/* Spot capacity of a variant. */
+struct scenario_spot {
+    int pct;                       /* share of nodes launched as spot, 0..100 (0) */
+    double interruptions_per_hour; /* hazard per spot instance; < 0: the advisor band's */
+    double discount;               /* mean spot discount vs on-demand (0.6) */
+};
 
 struct scenario_variant {
     char name[64];      /* unique within the scenario; used in result tables */
-    char placement[64]; /* placement policy name (registry of models/placement) */
+    char placement[64]; /* placement policy name (registry of models/placement);
+                           simulation default: "ecs-binpack-memory" (ECS) or
+                           "k8s-default" (EKS) */
     unsigned nreference;
     double reference_alloc_pct[SCENARIO_MAX_REFERENCE][2]; /* published (arrived %, alloc %) */
+    /* simulation kind */
+    int orchestrator;          /* enum scenario_orchestrator */
+    char instance_type[48];    /* catalog type of the node pool */
+    int sharing;               /* enum scenario_sharing */
+    int replicas_per_gpu;      /* TIMESLICE/MPS: R (2) */
+    char mig_profile[32];      /* MIG (single strategy): e.g. "3g.40gb" */
+    double timeslice_overhead; /* context-switch loss when k > 1 tenants share a GPU (0.05) [U] */
+    int min_nodes, max_nodes;  /* node pool / ASG bounds (0, 50) */
+    struct scenario_scaling scaling;
+    struct scenario_capacity capacity;
+    struct scenario_spot spot;
+};
+
+/* The LLM inference service of a simulation. */
+struct scenario_inference {
+    int arrivals;                      /* enum scenario_arrivals */
+    char trace_csv[SCENARIO_PATH_LEN]; /* azure_llm trace (arrivals and token mix) */
+    double mean_rate_per_s;            /* azure_day/diurnal: daily mean rate */
+    double amplitude;                  /* diurnal amplitude, 0..0.95 (0.5) */
+    double peak_hour;                  /* hour of the daily peak (14) */
+    double time_scale;                 /* replay: simulated s per trace s (1) */
+    int concurrency;                   /* requests a replica serves at once (8) */
+    double t_prefill_us, t_decode_us;  /* per token at speed 1 = V100 (140, 16800) */
+    int64_t slo_us;                    /* latency SLO (10 s) */
+    int64_t queue_timeout_us;          /* 0: none */
+    double cpu;                        /* vCPU per replica (2) */
+    double memory_gib;                 /* per replica (8) */
+    int gpus;                          /* GPU units per replica (1) */
+    double model_memory_gb;            /* GPU memory the model needs (16) */
+    double image_pull_s[2];            /* uniform range, first pull on a node (300, 480) */
+    double model_load_s[2];            /* uniform range, every start (60, 120) */
+    int min_replicas, max_replicas, initial_replicas; /* (1, 50, 2) */
+};
+
+/* Node lifecycle timings (MODELS.md section 6), uniform ranges in seconds. */
+struct scenario_nodes {
+    double boot_s[2];          /* request -> Ready (80, 120) */
+    double device_plugin_s[2]; /* Ready -> GPUs advertised / agent registered (30, 90) */
 };
 
 struct scenario_cluster {
-    char nodes_csv[SCENARIO_PATH_LEN]; /* openb node list */
+    char nodes_csv[SCENARIO_PATH_LEN]; /* packing: openb node list */
+    struct scenario_nodes nodes;       /* simulation */
+    char catalog[SCENARIO_PATH_LEN];   /* instance catalog (scenarios/catalog/aws-instances.json) */
 };
 
 struct scenario_workload {
-    char pods_csv[SCENARIO_PATH_LEN]; /* openb pod list */
+    char pods_csv[SCENARIO_PATH_LEN]; /* packing: openb pod list */
     double tune;                      /* packing: total GPU request / cluster GPU capacity */
+    bool has_inference;               /* simulation: the "inference" object is present */
+    struct scenario_inference inference;
+};
+
+/* Operations effort for the total cost of ownership (MODELS.md section 9). */
+struct scenario_tco {
+    double team_size;             /* engineers (4) [U] */
+    double usd_per_engineer_year; /* loaded cost (200000) [U] */
+    double fraction_ecs;          /* share of their time on cluster operations (0.035) */
+    double fraction_eks;          /* (0.15) */
 };
 
 struct scenario {
@@ -50,6 +147,9 @@ struct scenario {
     int64_t seed;         /* base seed; replication r uses seed + r */
     int seeds;            /* number of replications */
     int on_malformed_row; /* enum scenario_rows: fail, or skip and count */
+    int64_t duration_us;  /* simulation: simulated time (1 day) */
+    int64_t interval_us;  /* simulation: timeseries.csv interval (300 s) */
+    struct scenario_tco tco;
     struct scenario_cluster cluster;
     struct scenario_workload workload;
     unsigned nvariants;
@@ -61,6 +161,9 @@ struct scenario {
 };
 
 extern const char *const scenario_kind_names[];
+extern const char *const scenario_orchestrator_names[];
+extern const char *const scenario_sharing_names[];
+extern const char *const scenario_metric_names[];
 
 /* Reads FILE, applies the `--set PATH=VALUE` overrides in order, and decodes
  * it into *sc. Every problem is added to d as one line (file, JSON path, what

@@ -1,0 +1,69 @@
+/*
+ * sim.h - one variant of a "simulation" scenario, run in simulated time.
+ *
+ * An LLM inference service (models/workload/inference) on a node pool of one
+ * instance type, orchestrated as Amazon ECS or as Kubernetes/EKS:
+ *
+ *   ECS: an ECS service keeps `desired` tasks, placed by the ECS placement
+ *   core (whole GPUs only); Service Auto Scaling target tracking sets
+ *   `desired` every minute (models/autoscale/ecs_service); capacity providers
+ *   with managed scaling launch and terminate instances every minute
+ *   (models/autoscale/ecs_capacity); with a spot share, two capacity
+ *   providers (on-demand, spot) split the tasks by weight (base 0).
+ *
+ *   EKS: a Deployment keeps `desired` pods, placed by kube-scheduler's
+ *   policies from the placement core, on whole GPUs or shared ones
+ *   (time-slicing, MPS, MIG single strategy); the HPA (models/autoscale/hpa,
+ *   External AverageValue metric, 15 s sync) sets `desired`; Karpenter
+ *   provisions nodes for pending pods after its batching window and
+ *   consolidates empty nodes under a disruption budget (see sim.c for the
+ *   parts modelled and the [U] choices).
+ *
+ * Both: nodes go provisioning -> ready (boot) -> GPUs registered (device
+ * plugin / ECS agent) -> schedulable; a replica starts after the image pull
+ * (first pull on a node only) and the model load; spot nodes get a 2-minute
+ * notice (models/spot), their replicas are replaced at the notice and killed
+ * at termination (in-flight requests retried); every instance is billed per
+ * second with the 60 s minimum (models/cost).
+ *
+ * A run is a pure function of (scenario, variant, seed): the arrivals depend
+ * on the seed only, so every variant sees the same requests (common random
+ * numbers).
+ */
+#ifndef ORCHSIM_SIM_H
+#define ORCHSIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "models/catalog.h"
+#include "sim/os_err.h"
+#include "sim/scenario.h"
+
+#define SIM_METRICS_MAX 48
+
+/* The figures of one run, in a fixed order (names in sim_metric_names). */
+struct sim_result {
+    unsigned nmetrics;
+    const char *name[SIM_METRICS_MAX]; /* static storage */
+    double value[SIM_METRICS_MAX];     /* NaN: does not apply (left out of summaries) */
+    char *series;                      /* timeseries.csv rows (malloc'd; NULL unless asked) */
+    size_t series_len;
+    char *cdf; /* latency_cdf.csv rows (malloc'd; NULL unless asked) */
+    size_t cdf_len;
+};
+
+/* Checks what needs the catalog: the instance type exists, has GPUs, the MIG
+ * profile exists for its GPU, the model fits the GPU share. One line per
+ * problem in d, naming the scenario file and JSON path. */
+void sim_check(const struct scenario *sc, const struct catalog *cat, struct schema_diag *d);
+
+/* Runs variant v of sc with seed `seed`. With want_series, fills series and
+ * cdf (rows start with "<variant name>,<seed>," / "<variant name>,"). */
+int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, uint64_t seed,
+            bool want_series, struct sim_result *out, struct os_error *err);
+
+void sim_result_destroy(struct sim_result *r);
+
+#endif

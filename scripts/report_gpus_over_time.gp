@@ -1,0 +1,42 @@
+# report_gpus_over_time.gp - GPUs provisioned (dashed) and allocated (solid)
+# over simulated time, per variant, first seed (sim/report.c).
+#
+# Input:  DIR/plot_timeseries.dat - one index block per variant; its first line
+#         is a header whose first field is the variant name, then rows
+#         time_h gpus gpus_alloc queue_len (NaN where absent)
+# Output: DIR/gpus_over_time.png and DIR/gpus_over_time.svg
+# Usage:  gnuplot -e "dir='results/x'" scripts/report_gpus_over_time.gp
+
+if (!exists("dir")) dir = "."
+data = dir."/plot_timeseries.dat"
+
+set datafile missing "NaN"
+set key autotitle columnheader
+stats data using 1 nooutput
+n = STATS_blocks
+
+set grid
+set key outside right top
+set xlabel "simulated time (h)"
+set ylabel "GPUs"
+set yrange [0:*]
+set offsets 0, 0, graph 0.08, 0
+
+do for [fmt in "png svg"] {
+    if (fmt eq "png") {
+        if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+            set terminal pngcairo size 1100,560 font ",11" noenhanced
+        } else {
+            set terminal png size 1100,560 noenhanced
+        }
+    } else {
+        set terminal svg size 1100,560 font "sans,11" background "white" noenhanced
+    }
+    set output dir."/gpus_over_time.".fmt
+    set title "GPUs over time (solid: allocated, dashed: provisioned)"
+    plot for [i=0:n-1] data index i using 1:3 with lines lw 2 lc i+1 \
+             title columnheader(1)." allocated", \
+         for [i=0:n-1] data index i using 1:2 with lines lw 1 dt 2 lc i+1 \
+             title columnheader(1)." provisioned"
+    set output
+}
