@@ -1,0 +1,187 @@
+/*
+ * test_sim.c - the simulation kind end to end through sim_run(): Little's law
+ * on every run, determinism, common random numbers, cold-start timings
+ * against the lifecycle delays, and the checks that need the catalog.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "models/catalog.h"
+#include "models/sim.h"
+#include "sim/scenario.h"
+
+static const char *base_json =
+    "{\"name\":\"t\",\"kind\":\"simulation\",\"seed\":7,\"duration_s\":%d,"
+    "\"cluster\":{\"nodes\":{\"boot_s\":[80,120],\"device_plugin_s\":[30,90]}},"
+    "\"workload\":{\"inference\":{\"arrivals\":\"%s\","
+    "\"trace_csv\":\"scenarios/traces/azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv\","
+    "\"mean_rate_per_s\":%g,\"amplitude\":0.6,\"peak_hour\":1,\"slo_s\":20,\"cpu\":0.9,"
+    "\"memory_gib\":3,\"model_memory_gb\":5,\"image_pull_s\":[300,480],"
+    "\"model_load_s\":[60,120],\"min_replicas\":1,\"max_replicas\":40,\"initial_replicas\":2}},"
+    "\"variants\":["
+    "{\"name\":\"ecs\",\"orchestrator\":\"ecs\",\"instance_type\":\"g5.xlarge\",\"max_nodes\":20},"
+    "{\"name\":\"eks\",\"orchestrator\":\"eks\",\"instance_type\":\"g5.xlarge\",\"max_nodes\":20},"
+    "{\"name\":\"ts2\",\"orchestrator\":\"eks\",\"instance_type\":\"g5.xlarge\","
+    "\"sharing\":\"timeslice\",\"replicas_per_gpu\":2,\"max_nodes\":20},"
+    "{\"name\":\"spot\",\"orchestrator\":\"ecs\",\"instance_type\":\"g5.xlarge\",\"max_nodes\":20,"
+    "\"spot\":{\"pct\":100,\"interruptions_per_hour\":0.2}}]}";
+
+static struct scenario sc;
+static struct catalog cat;
+
+static void load(int duration_s, const char *arrivals, double rate)
+{
+    char text[4096];
+    snprintf(text, sizeof text, base_json, duration_s, arrivals, rate);
+    static struct schema_diag d;
+    memset(&d, 0, sizeof d);
+    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
+    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
+    struct os_error err;
+    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
+    sim_check(&sc, &cat, &d);
+    cr_assert_eq(d.n, 0, "%s", d.line[0]);
+}
+
+static double metric(const struct sim_result *r, const char *name)
+{
+    for (unsigned k = 0; k < r->nmetrics; k++)
+        if (strcmp(r->name[k], name) == 0)
+            return r->value[k];
+    cr_assert_fail("no metric %s", name);
+    return NAN;
+}
+
+static void run(unsigned v, uint64_t seed, bool series, struct sim_result *r)
+{
+    struct os_error err;
+    int rc = sim_run(&sc, &cat, v, seed, series, r, &err);
+    cr_assert_eq(rc, 0, "%s", err.msg);
+}
+
+Test(sim, littles_law_and_accounting_on_every_variant, .timeout = 60)
+{
+    load(4 * 3600, "diurnal", 4);
+    for (unsigned v = 0; v < sc.nvariants; v++) {
+        struct sim_result r;
+        run(v, 7, false, &r);
+        cr_assert_lt(metric(&r, "littles_law_rel_err"), 1e-9, "variant %u", v);
+        double total = metric(&r, "requests_total");
+        /* 4 h at a mean near 4/s (sine around 1:00) */
+        cr_assert_gt(total, 20000);
+        cr_assert_leq(metric(&r, "gpu_alloc_pct"), 100.0 + 1e-9);
+        cr_assert_leq(metric(&r, "gpu_util_pct"), metric(&r, "gpu_alloc_pct") + 1e-9);
+        cr_assert_geq(metric(&r, "cost_usd"), 0);
+        /* TCO = cloud + operations */
+        cr_assert_float_eq(metric(&r, "tco_usd"),
+                           metric(&r, "cost_usd") + metric(&r, "ops_cost_usd"), 1e-6);
+        sim_result_destroy(&r);
+    }
+    catalog_destroy(&cat);
+}
+
+Test(sim, same_seed_same_output, .timeout = 60)
+{
+    load(2 * 3600, "diurnal", 4);
+    struct sim_result a, b;
+    run(1, 11, true, &a);
+    run(1, 11, true, &b);
+    cr_assert_eq(a.nmetrics, b.nmetrics);
+    cr_assert_eq(memcmp(a.value, b.value, a.nmetrics * sizeof a.value[0]), 0);
+    cr_assert_eq(a.series_len, b.series_len);
+    cr_assert_eq(memcmp(a.series, b.series, a.series_len), 0);
+    sim_result_destroy(&a);
+    sim_result_destroy(&b);
+    catalog_destroy(&cat);
+}
+
+/* Every variant sees the same requests for one seed (common random numbers):
+ * the paired difference of a metric between two variants varies much less
+ * over seeds than the difference between independent seeds. */
+Test(sim, common_random_numbers_shrink_paired_variance, .timeout = 120)
+{
+    load(3 * 3600, "diurnal", 3);
+    enum { N = 6 };
+    double paired[N], indep[N], a[N], b[N], b2[N];
+    for (int s = 0; s < N; s++) {
+        struct sim_result ra, rb, rb2;
+        run(0, 100 + s, false, &ra);  /* ecs whole */
+        run(1, 100 + s, false, &rb);  /* eks whole, same seed */
+        run(1, 500 + s, false, &rb2); /* independent seed */
+        a[s] = metric(&ra, "requests_total");
+        b[s] = metric(&rb, "requests_total");
+        b2[s] = metric(&rb2, "requests_total");
+        paired[s] = metric(&rb, "latency_p50_ms") - metric(&ra, "latency_p50_ms");
+        indep[s] = metric(&rb2, "latency_p50_ms") - metric(&ra, "latency_p50_ms");
+        sim_result_destroy(&ra);
+        sim_result_destroy(&rb);
+        sim_result_destroy(&rb2);
+    }
+    for (int s = 0; s < N; s++) {
+        cr_assert_eq(a[s], b[s], "same seed, same arrivals");
+        cr_assert_neq(a[s], b2[s], "another seed, other arrivals");
+    }
+    double vp = gsl_stats_variance(paired, 1, N), vi = gsl_stats_variance(indep, 1, N);
+    cr_log_info("latency_p50 difference variance: paired %.1f, independent %.1f", vp, vi);
+    cr_assert_lt(vp, vi / 2, "paired %.1f vs independent %.1f", vp, vi);
+    catalog_destroy(&cat);
+}
+
+/* A replica that needs a new node waits for the capacity provider tick
+ * (<= 60 s), boot (80-120 s) and agent registration (30-90 s) before it is
+ * placed, then the first image pull (300-480 s) and the model load
+ * (60-120 s): placement delay of such tasks lies in [110, 270] s and the
+ * start in [470, 870] s, plus up to the 300-s instance warm-up when managed
+ * scaling holds a further scale-out until the last launch has warmed up.
+ * With traffic rising fast from a small service almost every new task
+ * needs a new node. */
+Test(sim, ecs_cold_start_matches_lifecycle_delays, .timeout = 60)
+{
+    load(6 * 3600, "diurnal", 6);
+    struct sim_result r;
+    run(0, 3, false, &r);
+    double pend = metric(&r, "pending_p50_s"), start = metric(&r, "replica_start_p50_s");
+    cr_log_info("ECS: pending p50 %.0f s, start p50 %.0f s", pend, start);
+    cr_assert(pend >= 110 && pend <= 270 + 300, "pending p50 %.0f s", pend);
+    cr_assert(start >= 470 && start <= 870 + 300, "start p50 %.0f s", start);
+    cr_assert(start - pend >= 360 && start - pend <= 600, "pull + load %.0f s", start - pend);
+    cr_assert_gt(metric(&r, "instances_launched"), 2);
+    sim_result_destroy(&r);
+    catalog_destroy(&cat);
+}
+
+/* Spot at a constant hazard of 0.2 per instance-hour: interruptions happen,
+ * the service replaces the replicas and keeps serving. */
+Test(sim, spot_interruptions_are_replaced, .timeout = 60)
+{
+    load(12 * 3600, "diurnal", 4);
+    struct sim_result r;
+    run(3, 5, false, &r);
+    double n = metric(&r, "spot_interruptions");
+    cr_assert_gt(n, 0);
+    cr_assert_gt(metric(&r, "spot_savings_usd"), 0);
+    cr_assert_gt(metric(&r, "slo_attainment_pct"), 50);
+    sim_result_destroy(&r);
+    catalog_destroy(&cat);
+}
+
+Test(sim, catalog_checks_name_the_path)
+{
+    load(3600, "diurnal", 1);
+    static struct schema_diag d;
+    memset(&d, 0, sizeof d);
+    snprintf(sc.variants[1].instance_type, sizeof sc.variants[1].instance_type, "g5.xlarg");
+    sc.variants[2].replicas_per_gpu = 8; /* 24 GB / 8 = 3 GB < 5 GB */
+    sim_check(&sc, &cat, &d);
+    cr_assert_eq(d.n, 2, "%u", d.n);
+    cr_assert_str_eq(d.line[0], "t.json: $.variants[1].instance_type: unknown instance type "
+                                "'g5.xlarg' (did you mean 'g5.xlarge'?)");
+    cr_assert(strstr(d.line[1], "$.variants[2]: the model needs 5.0 GB but its "
+                                "1/replicas_per_gpu share of GPU memory has 3.0 GB"),
+              "%s", d.line[1]);
+    catalog_destroy(&cat);
+}
