@@ -142,7 +142,7 @@ struct scenario_tco {
 struct scenario {
     char file[SCENARIO_PATH_LEN]; /* the file it was loaded from */
     char name[64];                /* results go to results/<name>/ */
-    char description[512];
+    char description[1024];
     int kind;             /* enum scenario_kind */
     int64_t seed;         /* base seed; replication r uses seed + r */
     int seeds;            /* number of replications */
