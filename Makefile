@@ -41,7 +41,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -pthread -Wall -Wextra -Werror -D_POSIX_C_SOURCE=200809L -I. $(SANFLAGS)
 LDFLAGS += -pthread $(SANFLAGS)
 
-LIB_SRCS  := $(sort $(filter-out sim/main.c,$(wildcard sim/*.c models/*.c models/*/*.c)))
+LIB_SRCS  := $(sort $(filter-out sim/main.c sim/sweep_mpi.c,$(wildcard sim/*.c models/*.c models/*/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
@@ -51,7 +51,23 @@ ORCHSIM := $(BUILD)/orchsim
 TESTBIN := $(BUILD)/unit-tests
 
 .PHONY: all test unit e2e demo bench fuzz clean format
-all: $(ORCHSIM)
+# The MPI sweep launcher $(BUILD)/orchsim-mpi: built when mpicc exists, never
+# in SAN builds (the sanitizers and MPI's runtime do not mix well).
+MPICC := $(shell command -v mpicc 2>/dev/null)
+ifneq ($(MPICC),)
+ifneq ($(SAN),1)
+ORCHSIM_MPI := $(BUILD)/orchsim-mpi
+endif
+endif
+
+all: $(ORCHSIM) $(ORCHSIM_MPI)
+
+$(BUILD)/mpi/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(MPICC) $(CFLAGS) $(PKG_CFLAGS) -DORCHSIM_MPI -MMD -MP -c $< -o $@
+
+$(BUILD)/orchsim-mpi: $(BUILD)/mpi/sim/main.o $(BUILD)/mpi/sim/sweep_mpi.o $(BUILD)/liborchsim.a
+	$(MPICC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -75,7 +91,7 @@ $(TESTBIN): $(TEST_OBJS) $(BUILD)/liborchsim.a
 unit: $(TESTBIN)
 	$(TESTBIN) --jobs 2 --short-filename
 
-e2e: $(ORCHSIM)
+e2e: $(ORCHSIM) $(ORCHSIM_MPI)
 	ORCHSIM=$(ORCHSIM) tests/e2e/run.sh
 
 test: unit e2e
@@ -108,4 +124,5 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/sim/main.d
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/sim/main.d $(BUILD)/mpi/sim/main.d \
+	$(BUILD)/mpi/sim/sweep_mpi.d

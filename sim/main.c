@@ -12,8 +12,10 @@
 #include <cJSON.h>
 
 #include "sim/bench.h"
+#include "sim/check.h"
 #include "sim/os_err.h"
 #include "sim/scenario.h"
+#include "sim/sweep.h"
 #include "sim/trace.h"
 #include "models/orchestrator.h"
 #include "models/placement/bench_placement.h"
@@ -29,8 +31,20 @@ static const char usage_text[] =
     "        run a scenario; results go to DIR (default results/<scenario name>/)\n"
     "  validate SCENARIO.json [--set PATH=VALUE]...\n"
     "        print 'ok', or one line per error (file, JSON path, what was expected)\n"
-    "  bench [engine|placement|all] [--quick]\n"
-    "        microbenchmarks; JSON on stdout\n"
+    "  bench [engine|placement|all] [--quick] [--baseline FILE [--tolerance PCT]]\n"
+    "        microbenchmarks; JSON on stdout. With --baseline, a table on stderr and\n"
+    "        exit 1 when a throughput falls more than PCT % (default 50) below FILE\n"
+    "  check RESULTS_DIR --baseline FILE [--junit FILE]\n"
+    "        apply the summary's checks (default: directed metrics at most 10 % worse)\n"
+    "        against a baseline summary.json; table on stdout, exit 1 on a breach\n"
+    "  sweep SCENARIO.json --grid PATH=V1,V2,... [--grid PATH=...]... [--set PATH=VALUE]...\n"
+    "        [--seeds N] [-j N] [--shard k/N] [-o DIR] [--quiet]\n"
+    "        run every point of the grid (first axis slowest) on N worker processes;\n"
+    "        DIR (default results/<scenario name>-sweep/) gets points/<i>/, sweep.json and\n"
+    "        sweep.csv (one row per point and variant), or shard-k-of-N.csv with --shard;\n"
+    "        'mpirun -n N orchsim-mpi sweep ...' spreads the points over MPI ranks\n"
+    "  merge DIR_OR_FILES... [-o OUT.csv]\n"
+    "        check and merge the shard-k-of-N.csv tables of one sweep into its sweep.csv\n"
     "  trace stats FILE --format NAME [--skip-malformed]\n"
     "        rows, time span and per-column statistics of a trace file\n"
     "  version\n"
@@ -193,23 +207,43 @@ static int bench_placement_json(cJSON *out, bool quick, struct os_error *err)
 static int cmd_bench(int argc, char **argv)
 {
     bool quick = false, want_engine = false, want_placement = false;
+    const char *baseline = NULL;
+    double tolerance = 50.0;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--quick") == 0)
+        bool has_next = i + 1 < argc;
+        if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
-        else if (strcmp(argv[i], "engine") == 0)
+        } else if (strcmp(argv[i], "engine") == 0) {
             want_engine = true;
-        else if (strcmp(argv[i], "placement") == 0)
+        } else if (strcmp(argv[i], "placement") == 0) {
             want_placement = true;
-        else if (strcmp(argv[i], "all") == 0)
+        } else if (strcmp(argv[i], "all") == 0) {
             want_engine = want_placement = true;
-        else
-            return usage_error("bench: unknown argument '%s' (engine, placement, all, --quick)",
+        } else if (strcmp(argv[i], "--baseline") == 0 && has_next) {
+            baseline = argv[++i];
+        } else if (strcmp(argv[i], "--tolerance") == 0 && has_next) {
+            char *end;
+            tolerance = strtod(argv[++i], &end);
+            if (end == argv[i] || *end || !(tolerance >= 0 && tolerance <= 100))
+                return usage_error("bench: --tolerance expects a percentage in [0, 100], got '%s'",
+                                   argv[i]);
+        } else {
+            return usage_error("bench: unknown or incomplete argument '%s' (engine, placement, "
+                               "all, --quick, --baseline FILE, --tolerance PCT)",
                                argv[i]);
+        }
     }
     if (!want_engine && !want_placement)
         want_engine = want_placement = true;
-    cJSON *out = cJSON_CreateObject();
     struct os_error err;
+    /* Read the baseline before spending minutes on the benchmarks. */
+    cJSON *base = NULL;
+    if (baseline && schema_parse_file(baseline, &base, &err) != OS_OK) {
+        fprintf(stderr, "orchsim: bench: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddBoolToObject(out, "quick", quick);
     int rc = OS_OK;
     if (want_engine)
         rc = bench_engine(out, quick, &err);
@@ -218,12 +252,187 @@ static int cmd_bench(int argc, char **argv)
     if (rc != OS_OK) {
         fprintf(stderr, "orchsim: bench: %s\n", err.msg);
         cJSON_Delete(out);
+        cJSON_Delete(base);
         return EXIT_USAGE;
     }
     char *s = cJSON_Print(out);
     printf("%s\n", s);
+    fflush(stdout);
     free(s);
+    /* The comparison table goes to stderr so that stdout stays the JSON that
+     * a later run can use as its baseline. */
+    if (base) {
+        struct check_report r = {.group_title = "benchmark"};
+        rc = check_bench(out, base, baseline, tolerance, &r, stderr, &err);
+        if (rc == OS_OK) {
+            check_report_print(&r, stderr);
+            rc = r.nfail ? EXIT_CHECK : 0;
+        } else {
+            fprintf(stderr, "orchsim: bench: %s\n", err.msg);
+            rc = EXIT_USAGE;
+        }
+        check_report_destroy(&r);
+    }
     cJSON_Delete(out);
+    cJSON_Delete(base);
+    return rc;
+}
+
+/* check RESULTS_DIR --baseline FILE [--junit FILE] (sim/check.h). */
+static int cmd_check(int argc, char **argv)
+{
+    const char *dir = NULL, *baseline = NULL, *junit = NULL;
+    for (int i = 0; i < argc; i++) {
+        bool has_next = i + 1 < argc;
+        if (strcmp(argv[i], "--baseline") == 0 && has_next)
+            baseline = argv[++i];
+        else if (strncmp(argv[i], "--baseline=", 11) == 0)
+            baseline = argv[i] + 11;
+        else if (strcmp(argv[i], "--junit") == 0 && has_next)
+            junit = argv[++i];
+        else if (strncmp(argv[i], "--junit=", 8) == 0)
+            junit = argv[i] + 8;
+        else if (argv[i][0] == '-')
+            return usage_error("check: unknown or incomplete option '%s'", argv[i]);
+        else if (!dir)
+            dir = argv[i];
+        else
+            return usage_error("check: unexpected argument '%s'", argv[i]);
+    }
+    if (!dir)
+        return usage_error("check: missing RESULTS_DIR%s", "");
+    if (!baseline)
+        return usage_error("check: missing --baseline FILE (a summary.json to compare with)%s", "");
+    char summary[4096];
+    snprintf(summary, sizeof summary, "%s/summary.json", dir);
+    struct os_error err;
+    cJSON *res = NULL, *base = NULL;
+    struct check *checks = NULL;
+    size_t nchecks = 0;
+    struct check_report r = {.group_title = "variant"};
+    int rc = schema_parse_file(summary, &res, &err);
+    if (rc == OS_OK)
+        rc = schema_parse_file(baseline, &base, &err);
+    if (rc == OS_OK)
+        rc = check_load(res, summary, &checks, &nchecks, &err);
+    if (rc == OS_OK)
+        rc = check_apply(res, summary, base, baseline, checks, nchecks, &r, stderr, &err);
+    if (rc != OS_OK) {
+        fprintf(stderr, "orchsim: check: %s\n", err.msg);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (nchecks == 0)
+        printf("checks: none in %s; default rule: every metric with a known better direction "
+               "at most %g %% worse than baseline\n",
+               summary, CHECK_DEFAULT_PCT);
+    check_report_print(&r, stdout);
+    if (junit) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(res, "scenario");
+        char suite[128];
+        snprintf(suite, sizeof suite, "orchsim.check.%s",
+                 cJSON_IsString(name) ? name->valuestring : "results");
+        if (check_report_write_junit(&r, suite, junit, &err) != OS_OK) {
+            fprintf(stderr, "orchsim: check: %s\n", err.msg);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+    rc = r.nfail ? EXIT_CHECK : 0;
+out:
+    check_report_destroy(&r);
+    free(checks);
+    cJSON_Delete(res);
+    cJSON_Delete(base);
+    return rc;
+}
+
+/* sweep SCENARIO.json --grid PATH=V1,V2,... [--shard k/N] [run options] (sim/sweep.h):
+ * --grid and --shard are taken out here, the rest parsed like `run`. */
+static int cmd_sweep(int argc, char **argv)
+{
+    struct sweep_opts *so = calloc(1, sizeof *so);
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    struct schema_diag *d = calloc(1, sizeof *d);
+    struct os_error err = {""};
+    int nrest = 0, rc = 0;
+    if (!so || !rest || !d) {
+        fprintf(stderr, "orchsim: out of memory\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    sweep_grid_init(&so->grid);
+    for (int i = 0; i < argc && rc == 0; i++) {
+        const char *a = argv[i], *val;
+        if ((strcmp(a, "--grid") == 0 || strcmp(a, "--shard") == 0) && i + 1 < argc)
+            val = argv[++i];
+        else if (strncmp(a, "--grid=", 7) == 0)
+            val = a + 7;
+        else if (strncmp(a, "--shard=", 8) == 0)
+            val = a + 8;
+        else {
+            rest[nrest++] = argv[i];
+            continue;
+        }
+        int r = a[2] == 'g' ? sweep_grid_add_axis(&so->grid, val, &err)
+                            : sweep_shard_parse(val, &so->shard, &err);
+        if (r != OS_OK)
+            rc = usage_error("sweep: %s", err.msg);
+    }
+    if (rc == 0)
+        rc = parse_run_args(nrest, rest, &so->run, true);
+    if (rc == 0) {
+#ifdef ORCHSIM_MPI
+        rc = sweep_mpi_run(so, d, &err);
+#else
+        rc = sweep_run(so, d, &err);
+#endif
+        if (d->n)
+            print_diag(d);
+        else if (rc != OS_OK && err.msg[0])
+            fprintf(stderr, "orchsim: %s\n", err.msg);
+        rc = rc == OS_OK ? 0 : EXIT_USAGE;
+    }
+out:
+    if (so)
+        sweep_grid_destroy(&so->grid);
+    free(so);
+    free(rest);
+    free(d);
+    return rc;
+}
+
+/* merge DIR_OR_FILES... [-o OUT.csv] (sim/sweep.h). */
+static int cmd_merge(int argc, char **argv)
+{
+    const char **in = calloc((size_t)argc + 1, sizeof *in);
+    const char *out = NULL;
+    size_t n = 0;
+    if (!in) {
+        fprintf(stderr, "orchsim: out of memory\n");
+        return EXIT_USAGE;
+    }
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "-o") == 0 && i + 1 < argc) {
+            out = argv[++i];
+        } else if (argv[i][0] == '-') {
+            free(in);
+            return usage_error("merge: unknown or incomplete option '%s'", argv[i]);
+        } else {
+            in[n++] = argv[i];
+        }
+    }
+    if (n == 0) {
+        free(in);
+        return usage_error("merge: missing the shard directories or %s files", "shard-K-of-N.csv");
+    }
+    struct os_error err;
+    int rc = sweep_merge_files(in, n, out, &err);
+    free(in);
+    if (rc != OS_OK) {
+        fprintf(stderr, "orchsim: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -288,8 +497,14 @@ int main(int argc, char **argv)
         return cmd_validate(n, rest);
     if (strcmp(cmd, "bench") == 0)
         return cmd_bench(n, rest);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(n, rest);
     if (strcmp(cmd, "trace") == 0)
         return cmd_trace(n, rest);
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(n, rest);
+    if (strcmp(cmd, "merge") == 0)
+        return cmd_merge(n, rest);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("orchsim %s\n", ORCHSIM_VERSION);
         return 0;
