@@ -1,0 +1,41 @@
+# Simulation scenarios end to end: results files, determinism, catalog checks.
+# Sourced by run.sh. Runs are shortened with --set duration_s.
+
+short="--set duration_s=10800 --set timeseries_interval_s=600 --seeds 2 --quiet"
+for s in ecs-inference eks-inference ecs-vs-eks; do
+    expect 0 "$ORCHSIM" run scenarios/$s.json $short -o "$TMP/$s" || continue
+    for f in summary.json timeseries.csv latency_cdf.csv runs.csv report.md report.html; do
+        [ -s "$TMP/$s/$f" ] && ok || fail "$s: $f missing or empty"
+    done
+    contains "$TMP/$s/summary.json" '"kind":	"simulation"'
+    contains "$TMP/$s/summary.json" '"latency_p99_ms_ci95":'
+    contains "$TMP/$s/summary.json" '"littles_law_rel_err":	0'
+    contains "$TMP/$s/timeseries.csv" "variant,seed,time_s,nodes,gpus,gpus_alloc"
+done
+contains "$TMP/ecs-vs-eks/summary.json" '"paired_diff":'
+contains "$TMP/ecs-vs-eks/report.md" "Paired difference"
+
+# same scenario, overrides and seeds: byte-identical results, any -j
+expect 0 "$ORCHSIM" run scenarios/ecs-vs-eks.json $short -j 1 -o "$TMP/again"
+for f in summary.json timeseries.csv latency_cdf.csv runs.csv report.md; do
+    cmp -s "$TMP/ecs-vs-eks/$f" "$TMP/again/$f" && ok || fail "ecs-vs-eks: $f differs between runs"
+done
+
+# a different seed changes the (random) arrivals
+expect 0 "$ORCHSIM" run scenarios/ecs-vs-eks.json $short --set seed=7 -o "$TMP/seed7"
+cmp -s "$TMP/ecs-vs-eks/summary.json" "$TMP/seed7/summary.json" &&
+    fail "seed=7 gave the same summary" || ok
+
+# errors that need the catalog or cross-field rules: one line, exit 1 on validate
+expect 1 "$ORCHSIM" validate scenarios/ecs-inference.json --set variants.0.instance_type=g5.xlarg
+contains "$TMP/err" "\$.variants[0].instance_type: unknown instance type 'g5.xlarg' (did you mean 'g5.xlarge'?)"
+expect 1 "$ORCHSIM" validate scenarios/ecs-inference.json --set variants.0.sharing=timeslice
+contains "$TMP/err" "\$.variants[0].sharing: ECS assigns whole GPUs only"
+expect 1 "$ORCHSIM" validate scenarios/eks-inference.json --set variants.3.mig_profile=9g.99gb
+contains "$TMP/err" "\$.variants[3].mig_profile: '9g.99gb' is not a MIG profile of A100-40GB"
+expect 1 "$ORCHSIM" validate scenarios/eks-inference.json --set variants.2.replicas_per_gpu=8
+contains "$TMP/err" "the model needs 5.0 GB but its 1/replicas_per_gpu share of GPU memory has 3.0 GB"
+expect 1 "$ORCHSIM" validate scenarios/ecs-inference.json --set workload.inference.min_replicas=30
+contains "$TMP/err" "\$.workload.inference.min_replicas: 30 exceeds max_replicas 20"
+expect 2 "$ORCHSIM" run scenarios/ecs-inference.json --set workload.inference.trace_csv=/nonexistent.csv
+contains "$TMP/err" "\$.workload.inference.trace_csv: cannot open '/nonexistent.csv'"
