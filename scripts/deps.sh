@@ -9,7 +9,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libgsl-dev libcjson-dev libcsv-dev libcriterion-dev \
-gnuplot-nox clang libclang-rt-14-dev clang-format valgrind"
+gnuplot-nox clang libclang-rt-14-dev clang-format valgrind openmpi-bin libopenmpi-dev"
 
 missing=""
 for p in $PKGS; do
