@@ -1529,11 +1529,10 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
                                : 0);
     put(o, "events", (double)engine_fired(&r->e));
     if (r->want_series) {
-        fflush(r->series);
-        o->series = r->series_buf; /* handed over; closed below */
-        o->series_len = r->series_len;
-        fclose(r->series);
+        fclose(r->series); /* finalises series_buf and series_len */
         r->series = NULL;
+        o->series = r->series_buf; /* handed over */
+        o->series_len = r->series_len;
         r->series_buf = NULL;
         char *buf = NULL;
         size_t len = 0;

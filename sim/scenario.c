@@ -4,6 +4,8 @@
  */
 #include "sim/scenario.h"
 
+#include "sim/check.h"
+
 #include <float.h>
 #include <stdio.h>
 #include <string.h>
@@ -417,6 +419,12 @@ static void check(const char *file, struct scenario *sc, struct schema_diag *d)
         check_packing(file, sc, d);
     else
         check_simulation(file, sc, d);
+    for (unsigned i = 0; i < sc->nchecks; i++) {
+        struct check ck;
+        struct os_error e;
+        if (check_parse(sc->checks[i], &ck, &e) != OS_OK)
+            schema_diag_add(d, "%s: $.checks[%u]: %s", file, i, e.msg);
+    }
     if (sc->name[0] && !safe_name(sc->name))
         schema_diag_add(d,
                         "%s: $.name: '%s' is not a safe directory name (letters, digits, '.', "

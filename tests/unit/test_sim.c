@@ -63,7 +63,7 @@ static void run(unsigned v, uint64_t seed, bool series, struct sim_result *r)
     cr_assert_eq(rc, 0, "%s", err.msg);
 }
 
-Test(sim, littles_law_and_accounting_on_every_variant, .timeout = 60)
+Test(sim, littles_law_and_accounting_on_every_variant)
 {
     load(4 * 3600, "diurnal", 4);
     for (unsigned v = 0; v < sc.nvariants; v++) {
@@ -84,7 +84,7 @@ Test(sim, littles_law_and_accounting_on_every_variant, .timeout = 60)
     catalog_destroy(&cat);
 }
 
-Test(sim, same_seed_same_output, .timeout = 60)
+Test(sim, same_seed_same_output)
 {
     load(2 * 3600, "diurnal", 4);
     struct sim_result a, b;
@@ -102,7 +102,7 @@ Test(sim, same_seed_same_output, .timeout = 60)
 /* Every variant sees the same requests for one seed (common random numbers):
  * the paired difference of a metric between two variants varies much less
  * over seeds than the difference between independent seeds. */
-Test(sim, common_random_numbers_shrink_paired_variance, .timeout = 120)
+Test(sim, common_random_numbers_shrink_paired_variance)
 {
     load(3 * 3600, "diurnal", 3);
     enum { N = 6 };
@@ -139,7 +139,7 @@ Test(sim, common_random_numbers_shrink_paired_variance, .timeout = 120)
  * scaling holds a further scale-out until the last launch has warmed up.
  * With traffic rising fast from a small service almost every new task
  * needs a new node. */
-Test(sim, ecs_cold_start_matches_lifecycle_delays, .timeout = 60)
+Test(sim, ecs_cold_start_matches_lifecycle_delays)
 {
     load(6 * 3600, "diurnal", 6);
     struct sim_result r;
@@ -156,7 +156,7 @@ Test(sim, ecs_cold_start_matches_lifecycle_delays, .timeout = 60)
 
 /* Spot at a constant hazard of 0.2 per instance-hour: interruptions happen,
  * the service replaces the replicas and keeps serving. */
-Test(sim, spot_interruptions_are_replaced, .timeout = 60)
+Test(sim, spot_interruptions_are_replaced)
 {
     load(12 * 3600, "diurnal", 4);
     struct sim_result r;
