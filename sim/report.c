@@ -20,6 +20,8 @@
  */
 #include "sim/report.h"
 
+#include "sim/check.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -35,37 +37,18 @@
 
 /* ---------------------------------------------------------------- metrics */
 
-/* Better direction of a metric (docs/RESULTS.md): -1 lower, +1 higher, 0 informational. */
+/* Better direction of a metric (docs/RESULTS.md; the table lives in
+ * sim/check.c): -1 lower, +1 higher, 0 informational. */
 static int rp_direction(const char *m)
 {
-    static const char *const lower[] = {
-        "cost_usd",
-        "tco_usd",
-        "ops_cost_usd",
-        "cost_per_1k_requests_usd",
-        "cost_per_gpu_hour_usd",
-        "idle_cost_usd",
-        "requests_dropped",
-        "requests_timed_out",
-        "spot_interruptions",
-        "lost_gpu_hours",
-        "unscheduled",
-        "frag_pct",
-    };
-    static const char *const lower_prefix[] = {"latency_", "ttft_", "pending_", "jct_",
-                                               "queue_wait_"};
-    static const char *const higher[] = {"slo_attainment_pct", "gpu_alloc_pct",    "gpu_util_pct",
-                                         "jobs_completed",     "spot_savings_usd", "goodput_pct"};
-    for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++)
-        if (strcmp(m, lower[i]) == 0)
-            return -1;
-    for (size_t i = 0; i < sizeof higher / sizeof higher[0]; i++)
-        if (strcmp(m, higher[i]) == 0)
-            return 1;
-    for (size_t i = 0; i < sizeof lower_prefix / sizeof lower_prefix[0]; i++)
-        if (strncmp(m, lower_prefix[i], strlen(lower_prefix[i])) == 0)
-            return -1;
-    return 0;
+    switch (check_metric_better(m)) {
+    case CHECK_LOWER:
+        return -1;
+    case CHECK_HIGHER:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static const char *const rp_cost[] = {"cost_usd",
