@@ -165,7 +165,6 @@ struct run {
     uint64_t frag_n;
     double nodes_peak, gpus_peak;
     double used_gpu_s; /* busy share x GPU fraction, finished tasks */
-    double lost_gpu_s; /* GPU time of replicas killed by spot before finishing work [U] */
 
     /* timeseries */
     bool want_series;
@@ -551,13 +550,6 @@ static void task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mod
     gauges_update(r);
 }
 
-static bool node_schedulable(const struct run *r, const struct task *t, uint32_t ni)
-{
-    const struct node *n = &r->nodes[ni];
-    (void)t;
-    return n->state == N_READY;
-}
-
 /* Tries to place every pending task, oldest first. Returns tasks left pending. */
 static uint32_t try_place(struct run *r)
 {
@@ -585,7 +577,7 @@ static uint32_t try_place(struct run *r)
                 ni = i;
                 break;
             }
-        if (ni == NO_IDX || !node_schedulable(r, t, ni)) {
+        if (ni == NO_IDX || r->nodes[ni].state != N_READY) {
             left++;
             continue;
         }
@@ -642,8 +634,6 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
     t->state = T_RUNNING;
     t->running_us = engine_now(&r->e);
     metrics_hist_record(&r->h_start, t->running_us - t->created_us);
-    /* A replacement is running: stop a doomed task it replaces on an
-     * evicting node (Karpenter consolidation drains only after scheduling). */
     gauges_update(r);
 }
 
@@ -864,12 +854,6 @@ static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg)
     }
     r->batch_open = false;
     uint32_t pending = try_place(r);
-    uint32_t inflight_free = 0;
-    for (uint32_t i = 0; i < r->nnodes; i++) {
-        struct node *n = &r->nodes[i];
-        if (n->state == N_PROVISIONING || n->state == N_REGISTERING)
-            inflight_free += r->per_node > n->nominated ? r->per_node - n->nominated : 0;
-    }
     /* nominate pending pods onto in-flight NodeClaims first */
     uint32_t rest = pending;
     for (uint32_t i = 0; i < r->nnodes && rest; i++) {
@@ -881,7 +865,6 @@ static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg)
         n->nominated += take;
         rest -= take;
     }
-    (void)inflight_free;
     while (rest) {
         uint32_t ni;
         int rc = node_launch(r, karpenter_pick_spot(r), 0, false, &ni);
@@ -1021,8 +1004,6 @@ static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg)
         if (tk->node != arg || tk->state == T_DONE)
             continue;
         if (tk->state == T_RUNNING || tk->state == T_STOPPING) {
-            int64_t age = engine_now(&r->e) - tk->running_us;
-            (void)age;
             tk->state = T_STOPPING;
             CHECK(r, inference_remove_replica(&r->svc, tk->replica, INFERENCE_KILL_RETRY, &r->err));
         } else {
@@ -1061,7 +1042,6 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
     r->frag_sum += fragmentation_pct(r);
     r->frag_n++;
     if (r->series) {
-        double dt = (double)(now - r->sample_prev);
         double nodes = 0, gpus = 0;
         for (uint32_t i = 0; i < r->nnodes; i++) {
             const struct node *n = &r->nodes[i];
@@ -1078,10 +1058,10 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
         struct inference_window_stats ws;
         inference_window_read(&r->svc, &r->sample_mark, &ws);
         inference_window_mark(&r->svc, &r->sample_mark);
-        uint32_t jobs = 0, pend = 0;
+        uint32_t jobs = 0; /* training jobs are not simulated yet */
+        uint32_t pend = 0;
         for (uint32_t i = 0; i < r->ntasks; i++)
             pend += r->tasks[i].state == T_PENDING;
-        (void)dt;
         fprintf(r->series, "%s,%llu,%.0f,%.0f,%.0f,%.4f,%u,%.4f,%u,%u,%.4f\n", r->v->name,
                 (unsigned long long)r->seed, (double)now / 1e6, nodes, gpus, r->g_alloc.level,
                 inference_active_replicas(&r->svc), ws.queue_mean, pend, jobs, r->cost_accrued);
@@ -1485,7 +1465,9 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     struct inference_summary s;
     inference_summarize(&r->svc, &s);
     cost_add_requests(&r->cost, s.requests_total);
-    cost_add_interruptions(&r->cost, r->interruptions, r->lost_gpu_s / 3600.0);
+    /* inference replicas lose no stored work (killed requests are retried and
+     * counted); lost GPU-hours apply to training jobs, not simulated yet */
+    cost_add_interruptions(&r->cost, r->interruptions, 0);
     int rc = cost_finish(&r->cost, end, err);
     if (rc)
         return rc;
