@@ -125,6 +125,7 @@ struct run {
     uint32_t *replica_task; /* replica id -> task index */
     uint32_t cap_replicas;
     uint32_t per_node; /* replicas an empty node holds */
+    uint32_t *node_of; /* cluster node id -> index into nodes (the live node in that slot) */
 
     /* service */
     struct inference svc;
@@ -353,6 +354,7 @@ static int node_launch(struct run *r, bool spot, int cp, bool ready, uint32_t *o
         return rc;
     int64_t now = engine_now(&r->e);
     uint32_t ni = r->nnodes++;
+    r->node_of[cid] = ni; /* cluster_add_node reuses only GONE slots */
     struct node *n = &r->nodes[ni];
     memset(n, 0, sizeof *n);
     n->cid = cid;
@@ -570,14 +572,8 @@ static uint32_t try_place(struct run *r)
             left++;
             continue;
         }
-        /* map cluster node -> our node */
-        uint32_t ni = NO_IDX;
-        for (uint32_t i = 0; i < r->nnodes; i++)
-            if (r->nodes[i].cid == pl.node && r->nodes[i].state != N_GONE) {
-                ni = i;
-                break;
-            }
-        if (ni == NO_IDX || r->nodes[ni].state != N_READY) {
+        uint32_t ni = r->node_of[pl.node];
+        if (r->nodes[ni].state != N_READY) {
             left++;
             continue;
         }
@@ -1234,7 +1230,8 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     r->inst_buf = calloc(cap, sizeof *r->inst_buf);
     r->inst_node = calloc(cap, sizeof *r->inst_node);
     r->term_buf = calloc(cap, sizeof *r->term_buf);
-    if (!r->inst_buf || !r->inst_node || !r->term_buf)
+    r->node_of = calloc(r->c.cap_nodes, sizeof *r->node_of);
+    if (!r->inst_buf || !r->inst_node || !r->term_buf || !r->node_of)
         return os_errorf(err, OS_ENOMEM, "out of memory");
     /* spot market: one pool, the variant's type */
     struct spot_pool_cfg pool;
@@ -1419,6 +1416,7 @@ static void teardown(struct run *r)
     free(r->inst_buf);
     free(r->inst_node);
     free(r->term_buf);
+    free(r->node_of);
     if (r->series)
         fclose(r->series);
     free(r->series_buf);
