@@ -49,157 +49,22 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "models/autoscale/ecs_capacity.h"
-#include "models/autoscale/ecs_service.h"
-#include "models/autoscale/hpa.h"
-#include "models/cluster.h"
-#include "models/cost.h"
 #include "models/gpu.h"
-#include "models/placement/placement.h"
-#include "models/spot.h"
-#include "models/workload/arrivals.h"
-#include "models/workload/inference.h"
-#include "sim/engine.h"
-#include "sim/metrics.h"
-#include "sim/rng.h"
+#include "models/sim_internal.h"
 
-#define US       INT64_C(1000000)
-#define MINUTE   (60 * US)
-#define NO_IDX   UINT32_MAX
-#define HPA_RING 4 /* 15-s marks: the HPA reads the last 60 s */
-
-enum node_state { N_PROVISIONING, N_REGISTERING, N_READY, N_DRAINING, N_GONE };
-enum task_state { T_PENDING, T_STARTING, T_RUNNING, T_STOPPING, T_DONE };
-
-struct node {
-    uint32_t cid; /* cluster node id */
-    uint8_t state;
-    bool spot;
-    bool cached; /* image pulled on this node */
-    bool evicting;
-    int cp; /* ECS capacity provider (0 on-demand, 1 spot) */
-    int64_t launch_us, ready_us, empty_since;
-    uint32_t tasks;     /* tasks placed (starting, running, stopping) */
-    uint32_t nominated; /* Karpenter: pending pods counted against it while in flight */
-    cost_handle cost;
-    double alloc_gpu_s, used_gpu_s;
-    uint64_t ev, ev2;
-};
-
-struct task {
-    uint8_t state;
-    bool doomed; /* replaced: not counted against desired, stops at its node's end */
-    int cp;
-    uint32_t node; /* index into nodes, NO_IDX when not placed */
-    uint32_t replica;
-    int64_t created_us, placed_us, running_us;
-    struct placement pl;
-    double gpu_frac; /* physical GPUs allocated (whole 1 per GPU, MIG g/7, shared 1/R) */
-    uint64_t ev;
-};
-
-struct run {
-    const struct scenario *sc;
-    const struct scenario_variant *v;
-    const struct scenario_inference *inf;
-    const struct catalog_instance *type;
-    double rel_speed;
-    bool ecs;
-    uint64_t seed;
-    struct os_error err;
-    int status;
-
-    struct engine e;
-    struct cluster c;
-    struct placer placer;
-    struct rng rng_nodes, rng_tasks, rng_place;
-    struct pod_req req;
-    struct ecs_expr cp_expr[2];
-    struct ecs_constraint cp_cons[2];
-    uint16_t pool;
-
-    struct node *nodes;
-    uint32_t nnodes, cap_nodes;
-    struct task *tasks;
-    uint32_t ntasks, cap_tasks;
-    uint32_t *replica_task; /* replica id -> task index */
-    uint32_t cap_replicas;
-    uint32_t per_node; /* replicas an empty node holds */
-    uint32_t *node_of; /* cluster node id -> index into nodes (the live node in that slot) */
-
-    /* service */
-    struct inference svc;
-    struct arrivals arr;
-    struct arrivals_tokens tokens;
-    bool arr_open, tokens_open, svc_open;
-    int32_t desired;
-    struct ecs_service ecs_svc;
-    struct hpa hpa;
-    bool hpa_open;
-    struct inference_window win;
-    struct inference_window ring[HPA_RING];
-    unsigned ring_n;
-
-    /* capacity */
-    struct ecs_capacity cpcap[2];
-    int ncp;
-    struct ecs_capacity_strategy strat;
-    struct ecs_capacity_instance *inst_buf;
-    uint32_t *inst_node, *term_buf;
-    struct ecs_capacity_group groups[1];
-    int64_t batch_start, batch_last;
-    bool batch_open;
-
-    /* spot and cost */
-    struct spot_market market;
-    bool market_open;
-    struct cost_meter cost;
-    bool cost_open;
-    uint64_t interruptions;
-    uint64_t launches;
-
-    /* metrics */
-    struct metrics_gauge g_nodes, g_gpus, g_alloc, g_pending;
-    struct metrics_hist h_pending, h_start;
-    bool hists_open;
-    double frag_sum;
-    uint64_t frag_n;
-    double nodes_peak, gpus_peak;
-    double used_gpu_s; /* busy share x GPU fraction, finished tasks */
-
-    /* timeseries */
-    bool want_series;
-    FILE *series;
-    char *series_buf;
-    size_t series_len;
-    struct inference_window sample_mark;
-    int64_t sample_prev;
-    double cost_accrued;
-};
-
-/* Records the first failure (its message is already in r->err) and stops. */
-static void fail(struct run *r, int rc)
+void sim_fail(struct run *r, int rc)
 {
     if (!r->status)
         r->status = rc;
     engine_stop(&r->e);
 }
 
-#define CHECK(r, call)                                                                             \
-    do {                                                                                           \
-        int rc_ = (call);                                                                          \
-        if (rc_ != OS_OK) {                                                                        \
-            fail(r, rc_);                                                                          \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
-
 static double uniform(struct rng *g, const double *range)
 {
     return range[0] + (range[1] - range[0]) * gsl_rng_uniform(g->r);
 }
 
-static int64_t secs(double s)
+int64_t sim_secs(double s)
 {
     return (int64_t)llround(s * 1e6);
 }
@@ -214,7 +79,8 @@ static double task_gpu_frac(const struct run *r)
     case SCENARIO_SHARE_MPS:
         return (double)r->inf->gpus / r->v->replicas_per_gpu;
     case SCENARIO_SHARE_MIG: {
-        const struct cluster_pool *p = &r->c.pools[r->pool];
+        const struct group *g = &r->grp[G_SVC];
+        const struct cluster_pool *p = &g->c.pools[g->pool];
         size_t n;
         const struct gpu_mig_profile *pr = gpu_mig_profiles(p->gpu.mig_family, &n);
         return (double)r->inf->gpus * pr[p->gpu.mig_layout[0].profile].compute / 7.0;
@@ -229,16 +95,16 @@ static double task_speed(const struct run *r, const struct task *t)
 {
     switch (r->v->sharing) {
     case SCENARIO_SHARE_TIMESLICE: {
-        uint16_t k = gpu_tenants(&r->c, t->pl.gpu.part[0].gpu);
-        double s = r->rel_speed / (k ? k : 1);
+        uint16_t k = gpu_tenants(&r->grp[G_SVC].c, t->pl.gpu.part[0].gpu);
+        double s = r->grp[G_SVC].rel_speed / (k ? k : 1);
         return k > 1 ? s * (1 - r->v->timeslice_overhead) : s;
     }
     case SCENARIO_SHARE_MPS:
-        return r->rel_speed / r->v->replicas_per_gpu;
+        return r->grp[G_SVC].rel_speed / r->v->replicas_per_gpu;
     case SCENARIO_SHARE_MIG:
-        return r->rel_speed * task_gpu_frac(r) / r->inf->gpus;
+        return r->grp[G_SVC].rel_speed * task_gpu_frac(r) / r->inf->gpus;
     default:
-        return r->rel_speed;
+        return r->grp[G_SVC].rel_speed;
     }
 }
 
@@ -252,14 +118,15 @@ static void respeed_node(struct run *r, uint32_t ni)
         if (t->node == ni && (t->state == T_RUNNING || t->state == T_STOPPING) &&
             inference_replica_live(&r->svc, t->replica))
             if (inference_set_speed(&r->svc, t->replica, task_speed(r, t), &r->err) != OS_OK)
-                fail(r, OS_EINVAL);
+                sim_fail(r, OS_EINVAL);
     }
 }
 
 /* ------------------------------------------------------------------------ */
 /* Gauges                                                                     */
 
-static void gauges_update(struct run *r)
+/* Pending counts replicas and training pods; alloc counts physical GPUs. */
+void sim_gauges_update(struct run *r)
 {
     int64_t now = engine_now(&r->e);
     double nodes = 0, gpus = 0, alloc = 0, pending = 0;
@@ -269,7 +136,7 @@ static void gauges_update(struct run *r)
             continue;
         nodes++;
         if (n->state == N_READY || n->state == N_DRAINING)
-            gpus += r->type->gpus;
+            gpus += r->grp[n->g].type->gpus;
     }
     for (uint32_t i = 0; i < r->ntasks; i++) {
         const struct task *t = &r->tasks[i];
@@ -277,6 +144,10 @@ static void gauges_update(struct run *r)
             pending++;
         else if (t->state != T_DONE)
             alloc += t->gpu_frac;
+    }
+    if (r->grp[G_TRAIN].on) {
+        pending += train_pending_pods(r);
+        alloc += train_alloc_gpus(r);
     }
     metrics_gauge_set(&r->g_nodes, now, nodes);
     metrics_gauge_set(&r->g_gpus, now, gpus);
@@ -291,7 +162,7 @@ static void gauges_update(struct run *r)
 /* ------------------------------------------------------------------------ */
 /* Storage                                                                    */
 
-static int grow(void **p, uint32_t *cap, size_t elem, uint32_t need, struct os_error *err)
+int sim_grow(void **p, uint32_t *cap, size_t elem, uint32_t need, struct os_error *err)
 {
     if (need <= *cap)
         return OS_OK;
@@ -313,35 +184,37 @@ static void ev_node_ready(struct engine *e, void *ctx, uint64_t arg);
 static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg);
-static void place_pending(struct run *r);
 static void reconcile(struct run *r);
 
-static uint32_t live_nodes(const struct run *r, int cp)
+/* Launches a node of group gi. ready: already schedulable (warm start). A
+ * spot launch may fail for lack of capacity (spot.launch_fail_prob): it then
+ * falls back to on-demand or returns OS_ENOFIT (no capacity). OS_EFULL at max_nodes. */
+static int node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32_t *out)
 {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < r->nnodes; i++)
-        if (r->nodes[i].state != N_GONE && (cp < 0 || r->nodes[i].cp == cp))
-            n++;
-    return n;
-}
-
-/* Launches a node. ready: already schedulable (warm start). */
-static int node_launch(struct run *r, bool spot, int cp, bool ready, uint32_t *out)
-{
-    if (live_nodes(r, -1) >= (uint32_t)r->v->max_nodes)
+    struct group *g = &r->grp[gi];
+    if (g->live >= (uint32_t)g->max_nodes)
         return OS_EFULL;
-    int rc = grow((void **)&r->nodes, &r->cap_nodes, sizeof *r->nodes, r->nnodes + 1, &r->err);
+    if (spot && g->spot->launch_fail_prob > 0) {
+        struct spot_launch sl;
+        spot_try_launch(&r->market, g->market_pool, r->launches, &sl);
+        if (sl.outcome == SPOT_LAUNCH_FAILED)
+            return OS_ENOFIT;
+        if (sl.outcome == SPOT_LAUNCHED_ON_DEMAND)
+            spot = false;
+    }
+    int rc = sim_grow((void **)&r->nodes, &r->cap_nodes, sizeof *r->nodes, r->nnodes + 1, &r->err);
     if (rc)
         return rc;
+    const struct catalog_instance *type = g->type;
     struct cluster_label labels[1] = {{"capacity-type", spot ? "spot" : "on-demand"}};
     struct cluster_node_spec spec = {
-        .cpu_milli = r->type->vcpu * 1000 - 100,
-        .mem_mib = (int32_t)(catalog_type_mem_mib(r->type) * 0.9),
-        .gpu_count = (uint8_t)r->type->gpus,
-        .gpu_model = (uint8_t)r->type->gpu_model,
-        .pool = r->pool,
+        .cpu_milli = type->vcpu * 1000 - 100,
+        .mem_mib = (int32_t)(catalog_type_mem_mib(type) * 0.9),
+        .gpu_count = (uint8_t)type->gpus,
+        .gpu_model = (uint8_t)type->gpu_model,
+        .pool = g->pool,
         .instance_type = -1,
-        .instance_type_name = r->type->name,
+        .instance_type_name = type->name,
         .zone = "us-east-1a",
         .max_pods = r->ecs ? 0 : 110,
         .state = ready ? CLUSTER_NODE_READY : CLUSTER_NODE_PROVISIONING,
@@ -349,15 +222,17 @@ static int node_launch(struct run *r, bool spot, int cp, bool ready, uint32_t *o
         .n_labels = 1,
     };
     uint32_t cid;
-    rc = cluster_add_node(&r->c, &spec, &cid, &r->err);
+    rc = cluster_add_node(&g->c, &spec, &cid, &r->err);
     if (rc)
         return rc;
     int64_t now = engine_now(&r->e);
     uint32_t ni = r->nnodes++;
-    r->node_of[cid] = ni; /* cluster_add_node reuses only GONE slots */
+    g->node_of[cid] = ni; /* cluster_add_node reuses only GONE slots */
+    g->live++;
     struct node *n = &r->nodes[ni];
     memset(n, 0, sizeof *n);
     n->cid = cid;
+    n->g = (uint8_t)gi;
     n->spot = spot;
     n->cp = cp;
     n->launch_us = now;
@@ -366,9 +241,9 @@ static int node_launch(struct run *r, bool spot, int cp, bool ready, uint32_t *o
     n->cached = ready;
     struct cost_launch cl = {
         .lifecycle = spot ? COST_SPOT : COST_ON_DEMAND,
-        .on_demand_usd_per_hour = r->type->price_usd_per_hour,
-        .spot = spot ? &r->market.pools[0].price : NULL,
-        .gpus = r->type->gpus,
+        .on_demand_usd_per_hour = type->price_usd_per_hour,
+        .spot = spot ? &r->market.pools[g->market_pool].price : NULL,
+        .gpus = type->gpus,
         .launch_us = now,
     };
     rc = cost_instance_launch(&r->cost, &cl, &n->cost, &r->err);
@@ -376,7 +251,7 @@ static int node_launch(struct run *r, bool spot, int cp, bool ready, uint32_t *o
         return rc;
     r->launches++;
     if (!ready) {
-        int64_t boot = secs(uniform(&r->rng_nodes, r->sc->cluster.nodes.boot_s));
+        int64_t boot = sim_secs(uniform(&r->rng_nodes, r->sc->cluster.nodes.boot_s));
         rc = engine_after(&r->e, boot, ev_node_ready, r, ni, &n->ev, &r->err);
         if (rc)
             return rc;
@@ -385,7 +260,7 @@ static int node_launch(struct run *r, bool spot, int cp, bool ready, uint32_t *o
     }
     if (spot) {
         struct spot_interruption si;
-        spot_sample_interruption(&r->market, 0, r->launches, now, &si);
+        spot_sample_interruption(&r->market, g->market_pool, r->launches, now, &si);
         if (si.interrupted) {
             rc = engine_schedule(&r->e, si.notice_us, ev_spot_notice, r, ni, &n->ev2, &r->err);
             if (rc)
@@ -394,7 +269,7 @@ static int node_launch(struct run *r, bool spot, int cp, bool ready, uint32_t *o
     }
     if (out)
         *out = ni;
-    gauges_update(r);
+    sim_gauges_update(r);
     return OS_OK;
 }
 
@@ -405,7 +280,7 @@ static void ev_node_ready(struct engine *e, void *ctx, uint64_t arg)
     struct node *n = &r->nodes[arg];
     n->state = N_REGISTERING;
     n->ready_us = engine_now(&r->e);
-    int64_t reg = secs(uniform(&r->rng_nodes, r->sc->cluster.nodes.device_plugin_s));
+    int64_t reg = sim_secs(uniform(&r->rng_nodes, r->sc->cluster.nodes.device_plugin_s));
     CHECK(r, engine_after(&r->e, reg, ev_node_schedulable, r, arg, &n->ev, &r->err));
 }
 
@@ -418,9 +293,9 @@ static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg)
     n->state = N_READY;
     n->nominated = 0;
     n->empty_since = engine_now(&r->e);
-    CHECK(r, cluster_set_state(&r->c, n->cid, CLUSTER_NODE_READY, &r->err));
-    gauges_update(r);
-    place_pending(r);
+    CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_READY, &r->err));
+    sim_gauges_update(r);
+    sim_place_pending(r);
 }
 
 /* Ends a node's life: it must hold no task. */
@@ -437,14 +312,15 @@ static void node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why)
     n->ev = n->ev2 = 0;
     if (n->state == N_PROVISIONING || n->state == N_REGISTERING)
         n->ready_us = now;
-    CHECK(r, cluster_set_state(&r->c, n->cid, CLUSTER_NODE_GONE, &r->err));
+    CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_GONE, &r->err));
     n->state = N_GONE;
-    double gpus_s = (double)r->type->gpus * (double)(now - n->ready_us) / 1e6;
+    r->grp[n->g].live--;
+    double gpus_s = (double)r->grp[n->g].type->gpus * (double)(now - n->ready_us) / 1e6;
     double alloc = n->alloc_gpu_s < gpus_s ? n->alloc_gpu_s : gpus_s;
     double used = n->used_gpu_s < alloc ? n->used_gpu_s : alloc;
     CHECK(r, cost_instance_gpu_time(&r->cost, n->cost, alloc, used, &r->err));
     CHECK(r, cost_instance_end(&r->cost, n->cost, now, why, &r->err));
-    gauges_update(r);
+    sim_gauges_update(r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -454,7 +330,7 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg);
 
 static int task_new(struct run *r, uint32_t *out)
 {
-    int rc = grow((void **)&r->tasks, &r->cap_tasks, sizeof *r->tasks, r->ntasks + 1, &r->err);
+    int rc = sim_grow((void **)&r->tasks, &r->cap_tasks, sizeof *r->tasks, r->ntasks + 1, &r->err);
     if (rc)
         return rc;
     uint32_t ti = r->ntasks++;
@@ -465,19 +341,27 @@ static int task_new(struct run *r, uint32_t *out)
     t->replica = NO_IDX;
     t->created_us = engine_now(&r->e);
     t->gpu_frac = task_gpu_frac(r);
-    if (r->ecs && r->ncp > 1) {
+    if (r->ecs && r->grp[G_SVC].ncp > 1) {
         uint32_t cur[2] = {0, 0};
         for (uint32_t i = 0; i < r->ntasks - 1; i++) {
             const struct task *o = &r->tasks[i];
             if (o->state != T_DONE && !o->doomed)
                 cur[o->cp]++;
         }
-        t->cp = (int)ecs_capacity_strategy_pick(&r->strat, cur);
+        t->cp = (int)ecs_capacity_strategy_pick(&r->grp[G_SVC].strat, cur);
     } else {
         t->cp = 0;
     }
     *out = ti;
     return OS_OK;
+}
+
+void sim_node_task_gone(struct run *r, uint32_t ni)
+{
+    struct node *n = &r->nodes[ni];
+    n->tasks--;
+    if (!n->tasks)
+        n->empty_since = engine_now(&r->e);
 }
 
 /* Releases a task's placement and books its GPU time on its node. */
@@ -488,11 +372,9 @@ static void task_unplace(struct run *r, struct task *t)
     int64_t now = engine_now(&r->e);
     struct node *n = &r->nodes[t->node];
     n->alloc_gpu_s += t->gpu_frac * (double)(now - t->placed_us) / 1e6;
-    placement_release(&r->c, &t->pl);
-    n->tasks--;
-    if (!n->tasks)
-        n->empty_since = now;
+    placement_release(&r->grp[G_SVC].c, &t->pl);
     uint32_t ni = t->node;
+    sim_node_task_gone(r, ni);
     t->node = NO_IDX;
     respeed_node(r, ni);
 }
@@ -524,7 +406,7 @@ static void on_replica_gone(void *ctx, uint32_t replica)
     struct node *n = &r->nodes[ni];
     if (n->state == N_DRAINING && n->evicting && n->tasks == 0)
         node_terminate(r, ni, COST_END_TERMINATED);
-    gauges_update(r);
+    sim_gauges_update(r);
 }
 
 /* Stops a task by the ECS/Kubernetes rules: gone at once unless running. */
@@ -544,12 +426,12 @@ static void task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mod
     case T_STOPPING:
         t->state = T_STOPPING;
         if (inference_remove_replica(&r->svc, t->replica, mode, &r->err) != OS_OK)
-            fail(r, OS_EINVAL);
+            sim_fail(r, OS_EINVAL);
         break;
     default:
         break;
     }
-    gauges_update(r);
+    sim_gauges_update(r);
 }
 
 /* Tries to place every pending task, oldest first. Returns tasks left pending. */
@@ -557,27 +439,30 @@ static uint32_t try_place(struct run *r)
 {
     uint32_t left = 0;
     int64_t now = engine_now(&r->e);
+    struct group *g = &r->grp[G_SVC];
+    if (!g->on)
+        return 0;
     for (uint32_t ti = 0; ti < r->ntasks; ti++) {
         struct task *t = &r->tasks[ti];
         if (t->state != T_PENDING)
             continue;
-        struct pod_req req = r->req;
-        if (r->ecs && r->ncp > 1) {
-            req.constraints = &r->cp_cons[t->cp];
+        struct pod_req req = g->req;
+        if (r->ecs && g->ncp > 1) {
+            req.constraints = &g->cp_cons[t->cp];
             req.n_constraints = 1;
         }
         struct placement pl;
-        int rc = placer_decide(&r->placer, &r->c, &req, r->rng_place.r, &pl);
+        int rc = placer_decide(&g->placer, &g->c, &req, r->rng_place.r, &pl);
         if (rc != OS_OK) {
             left++;
             continue;
         }
-        uint32_t ni = r->node_of[pl.node];
+        uint32_t ni = g->node_of[pl.node];
         if (r->nodes[ni].state != N_READY) {
             left++;
             continue;
         }
-        placement_bind(&r->c, &pl);
+        placement_bind(&g->c, &pl);
         t->pl = pl;
         t->node = ni;
         t->placed_us = now;
@@ -590,8 +475,9 @@ static uint32_t try_place(struct run *r)
             delay += uniform(&r->rng_tasks, r->inf->image_pull_s);
             n->cached = true; /* [U] later tasks wait for the same pull only as long as it lasts */
         }
-        if (engine_after(&r->e, secs(delay), ev_task_running, r, ti, &t->ev, &r->err) != OS_OK) {
-            fail(r, OS_ENOMEM);
+        if (engine_after(&r->e, sim_secs(delay), ev_task_running, r, ti, &t->ev, &r->err) !=
+            OS_OK) {
+            sim_fail(r, OS_ENOMEM);
             return left;
         }
         respeed_node(r, ni);
@@ -599,14 +485,15 @@ static uint32_t try_place(struct run *r)
     return left;
 }
 
-static void karpenter_note_pending(struct run *r);
-
-static void place_pending(struct run *r)
+void sim_place_pending(struct run *r)
 {
     uint32_t left = try_place(r);
-    gauges_update(r);
+    uint32_t tleft = r->grp[G_TRAIN].on ? train_try_place(r) : 0;
+    sim_gauges_update(r);
     if (left && !r->ecs)
-        karpenter_note_pending(r);
+        sim_karpenter_note(r, G_SVC);
+    if (tleft && !r->ecs)
+        sim_karpenter_note(r, G_TRAIN);
 }
 
 static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
@@ -620,8 +507,8 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
                                    &r->err));
     if (id >= r->cap_replicas) {
         uint32_t old = r->cap_replicas;
-        CHECK(r, grow((void **)&r->replica_task, &r->cap_replicas, sizeof *r->replica_task, id + 1,
-                      &r->err));
+        CHECK(r, sim_grow((void **)&r->replica_task, &r->cap_replicas, sizeof *r->replica_task,
+                          id + 1, &r->err));
         for (uint32_t i = old; i < r->cap_replicas; i++)
             r->replica_task[i] = NO_IDX;
     }
@@ -630,7 +517,7 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
     t->state = T_RUNNING;
     t->running_us = engine_now(&r->e);
     metrics_hist_record(&r->h_start, t->running_us - t->created_us);
-    gauges_update(r);
+    sim_gauges_update(r);
 }
 
 /* Makes the live, not doomed task count equal `desired`. */
@@ -672,7 +559,7 @@ static void reconcile(struct run *r)
         task_stop(r, best, INFERENCE_DRAIN);
         active--;
     }
-    place_pending(r);
+    sim_place_pending(r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -752,53 +639,67 @@ static void ev_service_tick(struct engine *e, void *ctx, uint64_t arg)
 /* ------------------------------------------------------------------------ */
 /* ECS capacity providers                                                     */
 
+static void ecs_capacity_group_step(struct run *r, int gi, int64_t now)
+{
+    struct group *g = &r->grp[gi];
+    for (int cp = 0; cp < g->ncp; cp++) {
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < r->nnodes; i++) {
+            const struct node *nd = &r->nodes[i];
+            if (nd->state == N_GONE || nd->g != gi || nd->cp != cp)
+                continue;
+            g->inst_buf[n] = (struct ecs_capacity_instance){
+                .launched_us = nd->launch_us,
+                .tasks = nd->tasks,
+                .draining = nd->state == N_DRAINING,
+            };
+            g->inst_node[n++] = i;
+        }
+        uint32_t nshapes = 0;
+        if (gi == G_SVC) {
+            uint32_t pending = 0;
+            for (uint32_t i = 0; i < r->ntasks; i++)
+                if (r->tasks[i].state == T_PENDING && r->tasks[i].cp == cp)
+                    pending++;
+            g->shapes[0].count = pending;
+            nshapes = pending ? 1 : 0;
+        } else {
+            nshapes = train_pending_shapes(r, cp);
+        }
+        struct ecs_capacity_input in = {
+            .instances = g->inst_buf,
+            .ninstances = n,
+            .groups = g->shapes,
+            .ngroups = nshapes,
+        };
+        struct ecs_capacity_decision d;
+        memset(&d, 0, sizeof d);
+        d.terminate = g->term_buf;
+        d.terminate_cap = n;
+        CHECK(r, ecs_capacity_step(&g->cpcap[cp], now, &in, &d, &r->err));
+        for (uint32_t k = 0; k < d.launch; k++) {
+            int rc = node_launch(r, gi, cp == 1 || (g->ncp == 1 && g->spot->pct == 100), cp, false,
+                                 NULL);
+            if (rc == OS_EFULL || rc == OS_ENOFIT)
+                break; /* the ASG retries at the next step */
+            CHECK(r, rc);
+        }
+        for (uint32_t k = 0; k < d.nterminate; k++) {
+            uint32_t ni = g->inst_node[d.terminate[k]];
+            if (r->nodes[ni].tasks == 0)
+                node_terminate(r, ni, COST_END_TERMINATED);
+        }
+    }
+}
+
 static void ev_ecs_capacity(struct engine *e, void *ctx, uint64_t arg)
 {
     (void)arg;
     struct run *r = ctx;
     int64_t now = engine_now(e);
-    for (int cp = 0; cp < r->ncp; cp++) {
-        uint32_t n = 0;
-        for (uint32_t i = 0; i < r->nnodes; i++) {
-            const struct node *nd = &r->nodes[i];
-            if (nd->state == N_GONE || nd->cp != cp)
-                continue;
-            r->inst_buf[n] = (struct ecs_capacity_instance){
-                .launched_us = nd->launch_us,
-                .tasks = nd->tasks,
-                .draining = nd->state == N_DRAINING,
-            };
-            r->inst_node[n++] = i;
-        }
-        uint32_t pending = 0;
-        for (uint32_t i = 0; i < r->ntasks; i++)
-            if (r->tasks[i].state == T_PENDING && r->tasks[i].cp == cp)
-                pending++;
-        r->groups[0].count = pending;
-        struct ecs_capacity_input in = {
-            .instances = r->inst_buf,
-            .ninstances = n,
-            .groups = r->groups,
-            .ngroups = pending ? 1 : 0,
-        };
-        struct ecs_capacity_decision d;
-        memset(&d, 0, sizeof d);
-        d.terminate = r->term_buf;
-        d.terminate_cap = n;
-        CHECK(r, ecs_capacity_step(&r->cpcap[cp], now, &in, &d, &r->err));
-        for (uint32_t k = 0; k < d.launch; k++) {
-            int rc =
-                node_launch(r, cp == 1 || (r->ncp == 1 && r->v->spot.pct == 100), cp, false, NULL);
-            if (rc == OS_EFULL)
-                break;
-            CHECK(r, rc);
-        }
-        for (uint32_t k = 0; k < d.nterminate; k++) {
-            uint32_t ni = r->inst_node[d.terminate[k]];
-            if (r->nodes[ni].tasks == 0)
-                node_terminate(r, ni, COST_END_TERMINATED);
-        }
-    }
+    for (int gi = 0; gi < G_MAX && !r->status; gi++)
+        if (r->grp[gi].on)
+            ecs_capacity_group_step(r, gi, now);
     CHECK(r, engine_after(e, MINUTE, ev_ecs_capacity, r, 0, NULL, &r->err));
 }
 
@@ -807,86 +708,192 @@ static void ev_ecs_capacity(struct engine *e, void *ctx, uint64_t arg)
 
 static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg);
 
-static void karpenter_note_pending(struct run *r)
+void sim_karpenter_note(struct run *r, int gi)
 {
+    struct group *g = &r->grp[gi];
     int64_t now = engine_now(&r->e);
-    r->batch_last = now;
-    if (r->batch_open)
+    g->batch_last = now;
+    if (g->batch_open)
         return;
-    r->batch_open = true;
-    r->batch_start = now;
-    CHECK(r, engine_after(&r->e, r->v->capacity.batch_idle_us, ev_karpenter_batch, r, 0, NULL,
-                          &r->err));
+    g->batch_open = true;
+    g->batch_start = now;
+    CHECK(r, engine_after(&r->e, r->v->capacity.batch_idle_us, ev_karpenter_batch, r, (uint64_t)gi,
+                          NULL, &r->err));
 }
 
-/* Spot for the next NodeClaim? Keeps the spot share at spot.pct. [U] */
-static bool karpenter_pick_spot(const struct run *r)
+/* Spot for the next NodeClaim of group gi? Keeps the spot share of the
+ * group's nodes at spot.pct. [U] */
+static bool karpenter_pick_spot(const struct run *r, int gi)
 {
-    if (r->v->spot.pct <= 0)
+    int pct = r->grp[gi].spot->pct;
+    if (pct <= 0)
         return false;
-    if (r->v->spot.pct >= 100)
+    if (pct >= 100)
         return true;
     uint32_t total = 0, spot = 0;
     for (uint32_t i = 0; i < r->nnodes; i++)
-        if (r->nodes[i].state != N_GONE) {
+        if (r->nodes[i].state != N_GONE && r->nodes[i].g == gi) {
             total++;
             spot += r->nodes[i].spot;
         }
-    return (double)(spot + 1) <= (double)(total + 1) * r->v->spot.pct / 100.0 + 0.5;
+    return (double)(spot + 1) <= (double)(total + 1) * pct / 100.0 + 0.5;
+}
+
+/* Pending work of group gi as unit sizes in r->units[0 .. *n), largest first:
+ * G_SVC one unit per replica, G_TRAIN the GPUs of each pod. */
+static int pending_units(struct run *r, int gi, uint32_t *n)
+{
+    if (gi == G_TRAIN)
+        return train_pending_units(r, n);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < r->ntasks; i++) {
+        if (r->tasks[i].state != T_PENDING)
+            continue;
+        int rc = sim_grow((void **)&r->units, &r->cap_units, sizeof *r->units, k + 1, &r->err);
+        if (rc)
+            return rc;
+        r->units[k++] = 1;
+    }
+    *n = k;
+    return OS_OK;
 }
 
 static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg)
 {
-    (void)arg;
     struct run *r = ctx;
+    int gi = (int)arg;
+    struct group *g = &r->grp[gi];
     int64_t now = engine_now(e);
     const struct scenario_capacity *cap = &r->v->capacity;
-    int64_t idle_end = r->batch_last + cap->batch_idle_us;
-    int64_t max_end = r->batch_start + cap->batch_max_us;
+    int64_t idle_end = g->batch_last + cap->batch_idle_us;
+    int64_t max_end = g->batch_start + cap->batch_max_us;
     if (now < idle_end && now < max_end) {
         int64_t at = idle_end < max_end ? idle_end : max_end;
-        CHECK(r, engine_schedule(e, at, ev_karpenter_batch, r, 0, NULL, &r->err));
+        CHECK(r, engine_schedule(e, at, ev_karpenter_batch, r, arg, NULL, &r->err));
         return;
     }
-    r->batch_open = false;
-    uint32_t pending = try_place(r);
-    /* nominate pending pods onto in-flight NodeClaims first */
-    uint32_t rest = pending;
-    for (uint32_t i = 0; i < r->nnodes && rest; i++) {
-        struct node *n = &r->nodes[i];
-        if (n->state != N_PROVISIONING && n->state != N_REGISTERING)
+    g->batch_open = false;
+    if (gi == G_SVC)
+        try_place(r);
+    else
+        train_try_place(r);
+    uint32_t nunits;
+    CHECK(r, pending_units(r, gi, &nunits));
+    /* First fit, largest first: nominate pending pods onto in-flight
+     * NodeClaims, then launch NodeClaims for the rest. */
+    for (uint32_t u = 0; u < nunits; u++) {
+        uint32_t need = r->units[u];
+        bool done = false;
+        for (uint32_t i = 0; i < r->nnodes && !done; i++) {
+            struct node *n = &r->nodes[i];
+            if (n->g != gi || (n->state != N_PROVISIONING && n->state != N_REGISTERING))
+                continue;
+            if (n->nominated + need <= g->per_node) {
+                n->nominated += need;
+                done = true;
+            }
+        }
+        if (done)
             continue;
-        uint32_t room = r->per_node > n->nominated ? r->per_node - n->nominated : 0;
-        uint32_t take = room < rest ? room : rest;
-        n->nominated += take;
-        rest -= take;
-    }
-    while (rest) {
         uint32_t ni;
-        int rc = node_launch(r, karpenter_pick_spot(r), 0, false, &ni);
-        if (rc == OS_EFULL)
-            break;
+        int rc = node_launch(r, gi, karpenter_pick_spot(r, gi), 0, false, &ni);
+        if (rc == OS_EFULL || rc == OS_ENOFIT)
+            break; /* retried at the next batch */
         CHECK(r, rc);
-        uint32_t take = r->per_node < rest ? r->per_node : rest;
-        r->nodes[ni].nominated = take;
-        rest -= take;
+        r->nodes[ni].nominated = need;
     }
-    gauges_update(r);
+    sim_gauges_update(r);
 }
 
 /* How many more replicas node ni could take now. */
 static uint32_t node_room(const struct run *r, uint32_t ni)
 {
     const struct node *n = &r->nodes[ni];
-    if (n->state != N_READY)
+    if (n->state != N_READY || n->g != G_SVC)
         return 0;
+    const struct group *g = &r->grp[G_SVC];
     uint32_t cid = n->cid;
-    int32_t cpu = r->c.cpu_free[cid] / (r->req.cpu_milli ? r->req.cpu_milli : 1);
-    int32_t mem = r->c.mem_free[cid] / (r->req.mem_mib ? r->req.mem_mib : 1);
-    int32_t gpu = r->c.res_free[cid] / (r->req.gpu.count ? r->req.gpu.count : 1);
+    int32_t cpu = g->c.cpu_free[cid] / (g->req.cpu_milli ? g->req.cpu_milli : 1);
+    int32_t mem = g->c.mem_free[cid] / (g->req.mem_mib ? g->req.mem_mib : 1);
+    int32_t gpu = g->c.res_free[cid] / (g->req.gpu.count ? g->req.gpu.count : 1);
     int32_t m = cpu < mem ? cpu : mem;
     m = m < gpu ? m : gpu;
     return m > 0 ? (uint32_t)m : 0;
+}
+
+/* Karpenter's disruption controller for group gi: empty nodes, then (the
+ * service only) single-node delete. [U] Training pods carry
+ * karpenter.sh/do-not-disrupt, so only empty training nodes are removed. */
+static void karpenter_disrupt_group(struct run *r, int gi, int64_t now)
+{
+    struct group *g = &r->grp[gi];
+    const struct scenario_capacity *cap = &r->v->capacity;
+    uint32_t total = 0, not_ready = 0, pending = 0;
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        const struct node *n = &r->nodes[i];
+        if (n->state == N_GONE || n->g != gi)
+            continue;
+        total++;
+        if (n->state != N_READY)
+            not_ready++;
+    }
+    if (gi == G_SVC) {
+        for (uint32_t i = 0; i < r->ntasks; i++)
+            pending += r->tasks[i].state == T_PENDING;
+    } else {
+        pending = train_pending_pods(r);
+    }
+    if (pending)
+        return;
+    /* budget: ceil(total * pct) - deleting - not ready */
+    int32_t allowed = (int32_t)ceil(total * cap->budget_pct / 100.0) - (int32_t)not_ready;
+    uint32_t floor_nodes = (uint32_t)g->min_nodes;
+    /* empty nodes first */
+    for (uint32_t i = 0; i < r->nnodes && allowed > 0 && total > floor_nodes; i++) {
+        struct node *n = &r->nodes[i];
+        if (n->g != gi || n->state != N_READY || n->tasks ||
+            now - n->empty_since < cap->consolidate_after_us)
+            continue;
+        node_terminate(r, i, COST_END_TERMINATED);
+        allowed--;
+        total--;
+    }
+    if (gi != G_SVC || allowed <= 0 || total <= floor_nodes)
+        return;
+    /* single-node delete: the least loaded node whose replicas fit elsewhere */
+    uint32_t best = NO_IDX;
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        const struct node *n = &r->nodes[i];
+        if (n->g != gi || n->state != N_READY || !n->tasks ||
+            now - n->empty_since < cap->consolidate_after_us)
+            continue;
+        bool busy = false;
+        for (uint32_t t = 0; t < r->ntasks; t++)
+            if (r->tasks[t].node == i && r->tasks[t].state != T_RUNNING)
+                busy = true;
+        if (busy)
+            continue;
+        if (best == NO_IDX || n->tasks < r->nodes[best].tasks)
+            best = i;
+    }
+    if (best == NO_IDX)
+        return;
+    uint32_t room = 0;
+    for (uint32_t i = 0; i < r->nnodes; i++)
+        if (i != best)
+            room += node_room(r, i);
+    if (room < r->nodes[best].tasks)
+        return;
+    /* taint, evict: the Deployment recreates the pods, which the scheduler
+     * puts on the free capacity */
+    struct node *n = &r->nodes[best];
+    n->state = N_DRAINING;
+    n->evicting = true;
+    CHECK(r, cluster_set_state(&g->c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
+    for (uint32_t t = 0; t < r->ntasks; t++)
+        if (r->tasks[t].node == best && r->tasks[t].state == T_RUNNING)
+            task_stop(r, t, INFERENCE_DRAIN);
+    reconcile(r);
 }
 
 static void ev_karpenter_disrupt(struct engine *e, void *ctx, uint64_t arg)
@@ -894,69 +901,9 @@ static void ev_karpenter_disrupt(struct engine *e, void *ctx, uint64_t arg)
     (void)arg;
     struct run *r = ctx;
     int64_t now = engine_now(e);
-    const struct scenario_capacity *cap = &r->v->capacity;
-    uint32_t total = 0, not_ready = 0, pending = 0;
-    for (uint32_t i = 0; i < r->nnodes; i++) {
-        const struct node *n = &r->nodes[i];
-        if (n->state == N_GONE)
-            continue;
-        total++;
-        if (n->state != N_READY)
-            not_ready++;
-    }
-    for (uint32_t i = 0; i < r->ntasks; i++)
-        pending += r->tasks[i].state == T_PENDING;
-    /* budget: ceil(total * pct) - deleting - not ready */
-    int32_t allowed = (int32_t)ceil(total * cap->budget_pct / 100.0) - (int32_t)not_ready;
-    uint32_t floor_nodes = (uint32_t)r->v->min_nodes;
-    if (!pending) {
-        /* empty nodes first */
-        for (uint32_t i = 0; i < r->nnodes && allowed > 0 && total > floor_nodes; i++) {
-            struct node *n = &r->nodes[i];
-            if (n->state != N_READY || n->tasks || now - n->empty_since < cap->consolidate_after_us)
-                continue;
-            node_terminate(r, i, COST_END_TERMINATED);
-            allowed--;
-            total--;
-        }
-        /* single-node delete: the least loaded node whose replicas fit elsewhere */
-        if (allowed > 0 && total > floor_nodes) {
-            uint32_t best = NO_IDX;
-            for (uint32_t i = 0; i < r->nnodes; i++) {
-                const struct node *n = &r->nodes[i];
-                if (n->state != N_READY || !n->tasks ||
-                    now - n->empty_since < cap->consolidate_after_us)
-                    continue;
-                bool busy = false;
-                for (uint32_t t = 0; t < r->ntasks; t++)
-                    if (r->tasks[t].node == i && r->tasks[t].state != T_RUNNING)
-                        busy = true;
-                if (busy)
-                    continue;
-                if (best == NO_IDX || n->tasks < r->nodes[best].tasks)
-                    best = i;
-            }
-            if (best != NO_IDX) {
-                uint32_t room = 0;
-                for (uint32_t i = 0; i < r->nnodes; i++)
-                    if (i != best)
-                        room += node_room(r, i);
-                if (room >= r->nodes[best].tasks) {
-                    /* taint, evict: the Deployment recreates the pods, which
-                     * the scheduler puts on the free capacity */
-                    struct node *n = &r->nodes[best];
-                    n->state = N_DRAINING;
-                    n->evicting = true;
-                    CHECK(r, cluster_set_state(&r->c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
-                    for (uint32_t t = 0; t < r->ntasks; t++)
-                        if (r->tasks[t].node == best && r->tasks[t].state == T_RUNNING) {
-                            task_stop(r, t, INFERENCE_DRAIN);
-                        }
-                    reconcile(r);
-                }
-            }
-        }
-    }
+    for (int gi = 0; gi < G_MAX && !r->status; gi++)
+        if (r->grp[gi].on)
+            karpenter_disrupt_group(r, gi, now);
     CHECK(r, engine_after(e, 10 * US, ev_karpenter_disrupt, r, 0, NULL, &r->err));
 }
 
@@ -970,20 +917,32 @@ static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg)
     if (n->state == N_GONE)
         return;
     r->interruptions++;
-    /* ECS spot draining / Karpenter interruption handling: no new work, the
-     * replicas are replaced now and killed at termination */
+    struct group *g = &r->grp[n->g];
+    /* ECS spot draining / Karpenter interruption handling: no new work */
     if (n->state == N_READY)
-        CHECK(r, cluster_set_state(&r->c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
+        CHECK(r, cluster_set_state(&g->c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
     else if (n->ev) {
         engine_cancel(e, n->ev);
         n->ev = 0;
-        CHECK(r, cluster_set_state(&r->c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
+        CHECK(r, cluster_set_state(&g->c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
     }
     n->state = N_DRAINING;
+    CHECK(r, engine_after(e, r->market.notice_us, ev_spot_terminate, r, arg, &n->ev2, &r->err));
+    if (n->g == G_TRAIN) {
+        /* [U] SIM_SPOT_TRAINING: Karpenter drains the node at the notice, so
+         * the gang stops now; ECS spot draining leaves standalone tasks
+         * running until the instance terminates. No job checkpoints on the
+         * notice. */
+        if (!r->ecs) {
+            train_node_lost(r, (uint32_t)arg);
+            sim_place_pending(r);
+        }
+        return;
+    }
+    /* the service's replicas are replaced now and killed at termination */
     for (uint32_t t = 0; t < r->ntasks; t++)
         if (r->tasks[t].node == arg && r->tasks[t].state != T_DONE)
             r->tasks[t].doomed = true;
-    CHECK(r, engine_after(e, r->market.notice_us, ev_spot_terminate, r, arg, &n->ev2, &r->err));
     reconcile(r);
 }
 
@@ -995,19 +954,24 @@ static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg)
     n->ev2 = 0;
     if (n->state == N_GONE)
         return;
-    for (uint32_t t = 0; t < r->ntasks; t++) {
-        struct task *tk = &r->tasks[t];
-        if (tk->node != arg || tk->state == T_DONE)
-            continue;
-        if (tk->state == T_RUNNING || tk->state == T_STOPPING) {
-            tk->state = T_STOPPING;
-            CHECK(r, inference_remove_replica(&r->svc, tk->replica, INFERENCE_KILL_RETRY, &r->err));
-        } else {
-            task_stop(r, t, INFERENCE_KILL_RETRY);
+    if (n->g == G_TRAIN) {
+        train_node_lost(r, (uint32_t)arg);
+    } else {
+        for (uint32_t t = 0; t < r->ntasks; t++) {
+            struct task *tk = &r->tasks[t];
+            if (tk->node != arg || tk->state == T_DONE)
+                continue;
+            if (tk->state == T_RUNNING || tk->state == T_STOPPING) {
+                tk->state = T_STOPPING;
+                CHECK(r, inference_remove_replica(&r->svc, tk->replica, INFERENCE_KILL_RETRY,
+                                                  &r->err));
+            } else {
+                task_stop(r, t, INFERENCE_KILL_RETRY);
+            }
         }
     }
     node_terminate(r, (uint32_t)arg, COST_END_INTERRUPTED);
-    place_pending(r);
+    sim_place_pending(r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1017,15 +981,16 @@ static double fragmentation_pct(const struct run *r)
 {
     /* GPU capacity free on ready nodes where a replica cannot start (its
      * CPU, memory or GPU units do not suffice), over all GPUs of ready nodes */
+    const struct group *g = &r->grp[G_SVC];
     double total = 0, frag = 0;
-    uint32_t upg = r->c.pools[r->pool].units_per_gpu;
+    uint32_t upg = g->c.pools[g->pool].units_per_gpu;
     for (uint32_t i = 0; i < r->nnodes; i++) {
         const struct node *n = &r->nodes[i];
-        if (n->state != N_READY)
+        if (n->state != N_READY || n->g != G_SVC)
             continue;
-        total += r->type->gpus;
+        total += g->type->gpus;
         if (!node_room(r, i))
-            frag += (double)r->c.res_free[n->cid] / (upg ? upg : 1);
+            frag += (double)g->c.res_free[n->cid] / (upg ? upg : 1);
     }
     return total > 0 ? 100.0 * frag / total : 0;
 }
@@ -1035,8 +1000,10 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
     (void)arg;
     struct run *r = ctx;
     int64_t now = engine_now(e);
-    r->frag_sum += fragmentation_pct(r);
-    r->frag_n++;
+    if (r->grp[G_SVC].on) {
+        r->frag_sum += fragmentation_pct(r);
+        r->frag_n++;
+    }
     if (r->series) {
         double nodes = 0, gpus = 0;
         for (uint32_t i = 0; i < r->nnodes; i++) {
@@ -1044,23 +1011,30 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
             if (n->state == N_GONE)
                 continue;
             nodes++;
+            const struct group *g = &r->grp[n->g];
             if (n->state == N_READY || n->state == N_DRAINING)
-                gpus += r->type->gpus;
-            double price = n->spot ? spot_price_at(&r->market.pools[0].price, now)
-                                   : r->type->price_usd_per_hour;
+                gpus += g->type->gpus;
+            double price = n->spot ? spot_price_at(&r->market.pools[g->market_pool].price, now)
+                                   : g->type->price_usd_per_hour;
             int64_t from = n->launch_us > r->sample_prev ? n->launch_us : r->sample_prev;
             r->cost_accrued += price * (double)(now - from) / 3.6e9;
         }
-        struct inference_window_stats ws;
-        inference_window_read(&r->svc, &r->sample_mark, &ws);
-        inference_window_mark(&r->svc, &r->sample_mark);
-        uint32_t jobs = 0; /* training jobs are not simulated yet */
+        struct inference_window_stats ws = {0};
+        uint32_t replicas = 0;
+        if (r->svc_open) {
+            inference_window_read(&r->svc, &r->sample_mark, &ws);
+            inference_window_mark(&r->svc, &r->sample_mark);
+            replicas = inference_active_replicas(&r->svc);
+        }
+        uint32_t jobs = r->book_open ? r->book.running : 0;
         uint32_t pend = 0;
         for (uint32_t i = 0; i < r->ntasks; i++)
             pend += r->tasks[i].state == T_PENDING;
+        if (r->grp[G_TRAIN].on)
+            pend += train_pending_pods(r);
         fprintf(r->series, "%s,%llu,%.0f,%.0f,%.0f,%.4f,%u,%.4f,%u,%u,%.4f\n", r->v->name,
                 (unsigned long long)r->seed, (double)now / 1e6, nodes, gpus, r->g_alloc.level,
-                inference_active_replicas(&r->svc), ws.queue_mean, pend, jobs, r->cost_accrued);
+                replicas, ws.queue_mean, pend, jobs, r->cost_accrued);
         r->sample_prev = now;
     }
     if (now + r->sc->interval_us <= r->sc->duration_us)
@@ -1070,56 +1044,158 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
 /* ------------------------------------------------------------------------ */
 /* Set-up                                                                     */
 
-static int setup_pool(struct run *r, const struct catalog *cat, struct os_error *err)
+/* The cluster, pool, placer, capacity providers and spot pool of group gi. */
+static int setup_group(struct run *r, const struct catalog *cat, int gi, struct os_error *err)
 {
-    struct gpu_cfg g;
-    memset(&g, 0, sizeof g);
+    struct group *g = &r->grp[gi];
     const struct scenario_variant *v = r->v;
-    switch (v->sharing) {
+    struct gpu_cfg gc;
+    memset(&gc, 0, sizeof gc);
+    int sharing = gi == G_SVC ? v->sharing : SCENARIO_SHARE_WHOLE;
+    switch (sharing) {
     case SCENARIO_SHARE_TIMESLICE:
-        g.mode = GPU_MODE_TIMESLICE;
-        g.replicas = (uint16_t)v->replicas_per_gpu;
+        gc.mode = GPU_MODE_TIMESLICE;
+        gc.replicas = (uint16_t)v->replicas_per_gpu;
         break;
     case SCENARIO_SHARE_MPS:
-        g.mode = GPU_MODE_MPS;
-        g.replicas = (uint16_t)v->replicas_per_gpu;
+        gc.mode = GPU_MODE_MPS;
+        gc.replicas = (uint16_t)v->replicas_per_gpu;
         break;
     case SCENARIO_SHARE_MIG: {
-        g.mode = GPU_MODE_MIG;
-        g.mig_strategy = GPU_MIG_SINGLE;
-        g.mig_family = cat->gpu_models[r->type->gpu_model].mig_family;
-        int p = gpu_mig_profile_find(g.mig_family, v->mig_profile);
+        gc.mode = GPU_MODE_MIG;
+        gc.mig_strategy = GPU_MIG_SINGLE;
+        gc.mig_family = cat->gpu_models[g->type->gpu_model].mig_family;
+        int p = gpu_mig_profile_find(gc.mig_family, v->mig_profile);
         if (p < 0)
             return os_errorf(err, OS_EINVAL, "unknown MIG profile '%s'", v->mig_profile);
-        g.mig_n = gpu_mig_single_layout(g.mig_family, (uint8_t)p, g.mig_layout);
+        gc.mig_n = gpu_mig_single_layout(gc.mig_family, (uint8_t)p, gc.mig_layout);
         break;
     }
     default:
-        g.mode = GPU_MODE_WHOLE;
+        gc.mode = GPU_MODE_WHOLE;
         break;
     }
-    int rc = cluster_add_pool(&r->c, v->instance_type, &g, &r->pool, err);
+    struct cluster_cfg cc = {.max_nodes = (uint32_t)g->max_nodes + 8, .max_groups = 1};
+    cc.max_gpus = cc.max_nodes * (uint32_t)(g->type->gpus > 0 ? g->type->gpus : 1);
+    int rc = cluster_init(&g->c, &cc, err);
     if (rc)
         return rc;
-    memset(&r->req, 0, sizeof r->req);
-    r->req.cpu_milli = (int32_t)llround(r->inf->cpu * 1000);
-    r->req.mem_mib = (int32_t)llround(r->inf->memory_gib * 1024);
-    r->req.gpu.count = (uint16_t)r->inf->gpus;
-    r->req.gpu.milli = 1000;
-    r->req.gpu.res = gpu_cfg_resource(&g);
-    r->req.group = 1;
-    /* replicas per empty node */
-    int32_t cpu = (r->type->vcpu * 1000 - 100) / r->req.cpu_milli;
-    int32_t mem = (int32_t)(catalog_type_mem_mib(r->type) * 0.9) / r->req.mem_mib;
-    int32_t gpu = r->type->gpus * gpu_cfg_units_per_gpu(&g) / r->req.gpu.count;
-    int32_t m = cpu < mem ? cpu : mem;
-    m = m < gpu ? m : gpu;
-    if (m < 1)
-        return os_errorf(err, OS_EINVAL,
-                         "%s: a replica (%.2f vCPU, %.2f GiB, %d GPU units) does not fit an empty "
-                         "%s node",
-                         r->sc->file, r->inf->cpu, r->inf->memory_gib, r->inf->gpus, r->type->name);
-    r->per_node = (uint32_t)m;
+    g->c_open = true;
+    if ((rc = cluster_add_pool(&g->c, g->type->name, &gc, &g->pool, err)))
+        return rc;
+    struct placer_opts po;
+    memset(&po, 0, sizeof po);
+    po.seed = r->seed;
+    po.gpu_aware = true;
+    if ((rc = placer_init(&g->placer, g->placement, &g->c, &po, err)))
+        return rc;
+    g->placer_open = true;
+    memset(&g->req, 0, sizeof g->req);
+    g->req.gpu.milli = 1000;
+    g->req.gpu.res = gpu_cfg_resource(&gc);
+    g->req.group = 1;
+    if (gi == G_SVC) {
+        g->req.cpu_milli = (int32_t)llround(r->inf->cpu * 1000);
+        g->req.mem_mib = (int32_t)llround(r->inf->memory_gib * 1024);
+        g->req.gpu.count = (uint16_t)r->inf->gpus;
+        /* replicas per empty node */
+        int32_t cpu = (g->type->vcpu * 1000 - 100) / g->req.cpu_milli;
+        int32_t mem = (int32_t)(catalog_type_mem_mib(g->type) * 0.9) / g->req.mem_mib;
+        int32_t gpu = g->type->gpus * gpu_cfg_units_per_gpu(&gc) / g->req.gpu.count;
+        int32_t m = cpu < mem ? cpu : mem;
+        m = m < gpu ? m : gpu;
+        if (m < 1)
+            return os_errorf(err, OS_EINVAL,
+                             "%s: a replica (%.2f vCPU, %.2f GiB, %d GPU units) does not fit an "
+                             "empty %s node",
+                             r->sc->file, r->inf->cpu, r->inf->memory_gib, r->inf->gpus,
+                             g->type->name);
+        g->per_node = (uint32_t)m;
+    } else {
+        g->per_node = (uint32_t)g->type->gpus; /* pod sizes are checked by sim_check */
+    }
+    /* capacity providers: on-demand and/or spot */
+    g->ncp = 1;
+    if (r->ecs && g->spot->pct > 0 && g->spot->pct < 100) {
+        g->ncp = 2;
+        g->strat.n = 2;
+        g->strat.items[0] =
+            (struct ecs_capacity_strategy_item){0, 0, (uint32_t)(100 - g->spot->pct)};
+        g->strat.items[1] = (struct ecs_capacity_strategy_item){1, 0, (uint32_t)g->spot->pct};
+        const char *expr[2] = {"attribute:capacity-type == on-demand",
+                               "attribute:capacity-type == spot"};
+        for (int k = 0; k < 2; k++) {
+            if ((rc = ecs_expr_compile(&g->c, expr[k], &g->cp_expr[k], r->sc->file, err)))
+                return rc;
+            g->cp_cons[k] = (struct ecs_constraint){ECS_CONSTRAINT_MEMBER_OF, &g->cp_expr[k]};
+        }
+    }
+    for (int k = 0; k < g->ncp; k++) {
+        struct ecs_capacity_cfg cfg;
+        ecs_capacity_cfg_defaults(&cfg);
+        cfg.ntypes = 1;
+        cfg.types[0] = (struct ecs_capacity_shape){g->type->vcpu * 1000 - 100,
+                                                   (int32_t)(catalog_type_mem_mib(g->type) * 0.9),
+                                                   g->type->gpus};
+        cfg.asg_min = k == 0 ? g->min_nodes : 0;
+        cfg.asg_max = g->max_nodes;
+        cfg.target_capacity = v->capacity.target_capacity_pct;
+        cfg.min_step = v->capacity.min_step;
+        cfg.max_step = v->capacity.max_step;
+        cfg.warmup_us = v->capacity.warmup_us;
+        cfg.managed_termination_protection = true;
+        if ((rc = ecs_capacity_init(&g->cpcap[k], &cfg, err)))
+            return rc;
+        g->cp_open[k] = true;
+    }
+    if (gi == G_SVC)
+        g->shapes[0].need =
+            (struct ecs_capacity_shape){g->req.cpu_milli, g->req.mem_mib, r->inf->gpus};
+    uint32_t cap = (uint32_t)g->max_nodes + 8;
+    g->inst_buf = calloc(cap, sizeof *g->inst_buf);
+    g->inst_node = calloc(cap, sizeof *g->inst_node);
+    g->term_buf = calloc(cap, sizeof *g->term_buf);
+    g->node_of = calloc(g->c.cap_nodes, sizeof *g->node_of);
+    if (!g->inst_buf || !g->inst_node || !g->term_buf || !g->node_of)
+        return os_errorf(err, OS_ENOMEM, "out of memory");
+    return OS_OK;
+}
+
+/* The spot pool of group gi (its type, one zone). */
+static int spot_pool_of(const struct run *r, int gi, struct spot_pool_cfg *pool,
+                        struct os_error *err)
+{
+    const struct group *g = &r->grp[gi];
+    const struct scenario_spot *sp = g->spot;
+    spot_pool_cfg_defaults(pool);
+    snprintf(pool->instance_type, sizeof pool->instance_type, "%s", g->type->name);
+    snprintf(pool->availability_zone, sizeof pool->availability_zone, "%s", "us-east-1a");
+    pool->on_demand_usd_per_hour = g->type->price_usd_per_hour;
+    pool->gen.mean_discount = sp->discount;
+    if (sp->price == SCENARIO_SPOT_TRACE) {
+        pool->price_kind = SPOT_PRICE_TRACE;
+        size_t len = strlen(sp->trace_csv);
+        if (len >= sizeof pool->trace.path)
+            return os_errorf(err, OS_EINVAL,
+                             "%s: $.variants[%u]%s.spot.trace_csv: path longer than %zu bytes",
+                             r->sc->file, (unsigned)(r->v - r->sc->variants),
+                             gi == G_TRAIN ? ".training" : "", sizeof pool->trace.path - 1);
+        memcpy(pool->trace.path, sp->trace_csv, len + 1);
+        snprintf(pool->trace.instance_type, sizeof pool->trace.instance_type, "%s",
+                 sp->trace_instance_type);
+        snprintf(pool->trace.availability_zone, sizeof pool->trace.availability_zone, "%s",
+                 sp->trace_zone);
+        pool->trace.time_scale = sp->time_scale;
+    }
+    if (sp->interruptions_per_hour >= 0) {
+        pool->interrupt.kind = SPOT_HAZARD_RATE;
+        pool->interrupt.rate_per_hour = sp->interruptions_per_hour;
+    }
+    if (sp->launch_fail_prob > 0) {
+        pool->launch.fail_prob = sp->launch_fail_prob;
+        pool->launch.fallback =
+            sp->fallback_on_demand ? SPOT_FALLBACK_ON_DEMAND : SPOT_FALLBACK_NONE;
+    }
     return OS_OK;
 }
 
@@ -1144,7 +1220,7 @@ static int setup_arrivals(struct run *r, struct os_error *err)
         struct arrivals_nhpp_cfg c;
         memset(&c, 0, sizeof c);
         rc = arrivals_rate_sine(&c.rate, f->mean_rate_per_s, f->amplitude, 86400 * US,
-                                secs(f->peak_hour * 3600.0) - 6 * 3600 * US, err);
+                                sim_secs(f->peak_hour * 3600.0) - 6 * 3600 * US, err);
         if (rc)
             return rc;
         c.end_us = r->sc->duration_us;
@@ -1160,7 +1236,7 @@ static int setup_arrivals(struct run *r, struct os_error *err)
         c.path = f->trace_csv;
         c.mean_rate_per_s = f->mean_rate_per_s;
         c.amplitude = f->amplitude;
-        c.peak_us = secs(f->peak_hour * 3600.0);
+        c.peak_us = sim_secs(f->peak_hour * 3600.0);
         c.duration_us = r->sc->duration_us;
         rc = arrivals_init_azure_day(&r->arr, &c, err);
         break;
@@ -1178,80 +1254,37 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     int rc = engine_init(&r->e, 1 << 14, err);
     if (rc)
         return rc;
-    struct cluster_cfg cc = {.max_nodes = (uint32_t)v->max_nodes + 8, .max_groups = 1};
-    cc.max_gpus = cc.max_nodes * (uint32_t)(r->type->gpus > 0 ? r->type->gpus : 1);
-    if ((rc = cluster_init(&r->c, &cc, err)) || (rc = setup_pool(r, cat, err)))
-        return rc;
-    struct placer_opts po;
-    memset(&po, 0, sizeof po);
-    po.seed = r->seed;
-    po.gpu_aware = true;
-    if ((rc = placer_init(&r->placer, v->placement, &r->c, &po, err)))
-        return rc;
     if ((rc = rng_init(&r->rng_nodes, r->seed, "sim.nodes", 0, err)) ||
         (rc = rng_init(&r->rng_tasks, r->seed, "sim.tasks", 0, err)) ||
         (rc = rng_init(&r->rng_place, r->seed, "sim.place", 0, err)))
         return rc;
-    /* capacity providers: on-demand and/or spot */
-    r->ncp = 1;
-    if (r->ecs && v->spot.pct > 0 && v->spot.pct < 100) {
-        r->ncp = 2;
-        r->strat.n = 2;
-        r->strat.items[0] =
-            (struct ecs_capacity_strategy_item){0, 0, (uint32_t)(100 - v->spot.pct)};
-        r->strat.items[1] = (struct ecs_capacity_strategy_item){1, 0, (uint32_t)v->spot.pct};
-        const char *expr[2] = {"attribute:capacity-type == on-demand",
-                               "attribute:capacity-type == spot"};
-        for (int k = 0; k < 2; k++) {
-            if ((rc = ecs_expr_compile(&r->c, expr[k], &r->cp_expr[k], sc->file, err)))
-                return rc;
-            r->cp_cons[k] = (struct ecs_constraint){ECS_CONSTRAINT_MEMBER_OF, &r->cp_expr[k]};
-        }
-    }
-    for (int k = 0; k < r->ncp; k++) {
-        struct ecs_capacity_cfg cfg;
-        ecs_capacity_cfg_defaults(&cfg);
-        cfg.ntypes = 1;
-        cfg.types[0] = (struct ecs_capacity_shape){r->type->vcpu * 1000 - 100,
-                                                   (int32_t)(catalog_type_mem_mib(r->type) * 0.9),
-                                                   r->type->gpus};
-        cfg.asg_min = k == 0 ? v->min_nodes : 0;
-        cfg.asg_max = v->max_nodes;
-        cfg.target_capacity = v->capacity.target_capacity_pct;
-        cfg.min_step = v->capacity.min_step;
-        cfg.max_step = v->capacity.max_step;
-        cfg.warmup_us = v->capacity.warmup_us;
-        cfg.managed_termination_protection = true;
-        if ((rc = ecs_capacity_init(&r->cpcap[k], &cfg, err)))
+    struct spot_pool_cfg pools[G_MAX];
+    size_t npools = 0;
+    for (int gi = 0; gi < G_MAX; gi++) {
+        if (!r->grp[gi].on)
+            continue;
+        if ((rc = setup_group(r, cat, gi, err)))
+            return rc;
+        r->grp[gi].market_pool = npools;
+        if ((rc = spot_pool_of(r, gi, &pools[npools++], err)))
             return rc;
     }
-    r->groups[0].need = (struct ecs_capacity_shape){r->req.cpu_milli, r->req.mem_mib, r->inf->gpus};
-    uint32_t cap = (uint32_t)v->max_nodes + 8;
-    r->inst_buf = calloc(cap, sizeof *r->inst_buf);
-    r->inst_node = calloc(cap, sizeof *r->inst_node);
-    r->term_buf = calloc(cap, sizeof *r->term_buf);
-    r->node_of = calloc(r->c.cap_nodes, sizeof *r->node_of);
-    if (!r->inst_buf || !r->inst_node || !r->term_buf || !r->node_of)
-        return os_errorf(err, OS_ENOMEM, "out of memory");
-    /* spot market: one pool, the variant's type */
-    struct spot_pool_cfg pool;
-    spot_pool_cfg_defaults(&pool);
-    snprintf(pool.instance_type, sizeof pool.instance_type, "%s", r->type->name);
-    snprintf(pool.availability_zone, sizeof pool.availability_zone, "%s", "us-east-1a");
-    pool.on_demand_usd_per_hour = r->type->price_usd_per_hour;
-    pool.gen.mean_discount = v->spot.discount;
-    if (v->spot.interruptions_per_hour >= 0) {
-        pool.interrupt.kind = SPOT_HAZARD_RATE;
-        pool.interrupt.rate_per_hour = v->spot.interruptions_per_hour;
-    }
+    /* spot market: one pool per group */
     struct spot_market_cfg mc;
     spot_market_cfg_defaults(&mc);
     mc.seed = r->seed;
     mc.horizon_us = sc->duration_us + 3600 * US;
-    mc.pools = &pool;
-    mc.npools = 1;
-    if ((rc = spot_market_init(&r->market, &mc, err)))
+    mc.pools = pools;
+    mc.npools = npools;
+    if ((rc = spot_market_init(&r->market, &mc, err))) {
+        if (err->msg[0] && !strstr(err->msg, sc->file)) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            return os_errorf(err, rc, "%s: $.variants[%u].spot: %s", sc->file,
+                             (unsigned)(v - sc->variants), msg);
+        }
         return rc;
+    }
     r->market_open = true;
     struct cost_cfg ccfg;
     cost_cfg_defaults(&ccfg);
@@ -1271,6 +1304,10 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     metrics_gauge_init(&r->g_gpus, 0, 0);
     metrics_gauge_init(&r->g_alloc, 0, 0);
     metrics_gauge_init(&r->g_pending, 0, 0);
+    if (r->grp[G_TRAIN].on && (rc = train_setup(r, err)))
+        return rc;
+    if (!r->grp[G_SVC].on)
+        return OS_OK;
     /* the service */
     struct inference_cfg ic;
     inference_cfg_defaults(&ic);
@@ -1304,6 +1341,7 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
         scfg.policies[0].u.tt.scale_in_cooldown_us = v->scaling.in_cooldown_us;
         if ((rc = ecs_service_init(&r->ecs_svc, &scfg, r->desired, err)))
             return rc;
+        r->ecs_svc_open = true;
     } else {
         struct hpa_cfg hc;
         hpa_cfg_defaults(&hc);
@@ -1323,42 +1361,57 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     return OS_OK;
 }
 
-/* [U] SIM_WARM_START: nodes for the initial replicas, ready and cached, and
- * the replicas running. */
-static int warm_start(struct run *r, struct os_error *err)
+/* Launches `count` ready nodes of group gi at time 0, splitting them over the
+ * capacity providers (ECS) or the spot share (EKS) as scaling would. */
+static int warm_nodes(struct run *r, int gi, uint32_t count, struct os_error *err)
 {
-    uint32_t want = (uint32_t)r->desired;
-    uint32_t nodes = (want + r->per_node - 1) / r->per_node;
-    if (nodes < (uint32_t)r->v->min_nodes)
-        nodes = (uint32_t)r->v->min_nodes;
-    for (uint32_t k = 0; k < nodes; k++) {
+    struct group *g = &r->grp[gi];
+    uint32_t have1 = 0;
+    for (uint32_t k = 0; k < count; k++) {
         bool spot;
         int cp = 0;
-        if (r->ecs && r->ncp > 1) {
+        if (r->ecs && g->ncp > 1) {
             uint32_t counts[2];
-            int rc = ecs_capacity_strategy_split(&r->strat, k + 1, counts, err);
+            int rc = ecs_capacity_strategy_split(&g->strat, k + 1, counts, err);
             if (rc)
                 return rc;
-            uint32_t have1 = 0;
-            for (uint32_t i = 0; i < r->nnodes; i++)
-                have1 += r->nodes[i].cp == 1;
             cp = counts[1] > have1 ? 1 : 0;
             spot = cp == 1;
         } else if (r->ecs) {
-            spot = r->v->spot.pct == 100;
+            spot = g->spot->pct == 100;
         } else {
-            spot = karpenter_pick_spot(r);
+            spot = karpenter_pick_spot(r, gi);
         }
-        int rc = node_launch(r, spot, cp, true, NULL);
-        if (rc == OS_EFULL)
+        int rc = node_launch(r, gi, spot, cp, true, NULL);
+        if (rc == OS_EFULL || rc == OS_ENOFIT)
             break;
         if (rc)
             return rc;
+        have1 += cp == 1;
     }
+    return OS_OK;
+}
+
+/* [U] SIM_WARM_START: nodes for the initial replicas, ready and cached, and
+ * the replicas running; the training group starts at its min_nodes. */
+static int warm_start(struct run *r, struct os_error *err)
+{
+    int rc;
+    if (r->grp[G_TRAIN].on &&
+        (rc = warm_nodes(r, G_TRAIN, (uint32_t)r->grp[G_TRAIN].min_nodes, err)))
+        return rc;
+    if (!r->grp[G_SVC].on)
+        return OS_OK;
+    const struct group *g = &r->grp[G_SVC];
+    uint32_t want = (uint32_t)r->desired;
+    uint32_t nodes = (want + g->per_node - 1) / g->per_node;
+    if (nodes < (uint32_t)g->min_nodes)
+        nodes = (uint32_t)g->min_nodes;
+    if ((rc = warm_nodes(r, G_SVC, nodes, err)))
+        return rc;
     for (uint32_t k = 0; k < want; k++) {
         uint32_t ti;
-        int rc = task_new(r, &ti);
-        if (rc)
+        if ((rc = task_new(r, &ti)))
             return rc;
     }
     try_place(r);
@@ -1375,12 +1428,13 @@ static int warm_start(struct run *r, struct os_error *err)
     metrics_hist_reset(&r->h_start);
     if (r->status)
         return os_errorf(err, r->status, "%s", r->err.msg);
-    gauges_update(r);
+    sim_gauges_update(r);
     return OS_OK;
 }
 
 static void teardown(struct run *r)
 {
+    train_teardown(r);
     if (r->svc_open)
         inference_destroy(&r->svc);
     if (r->arr_open)
@@ -1389,13 +1443,25 @@ static void teardown(struct run *r)
         arrivals_tokens_destroy(&r->tokens);
     if (r->hpa_open)
         hpa_destroy(&r->hpa);
-    for (int k = 0; k < 2; k++) {
-        ecs_capacity_destroy(&r->cpcap[k]);
-        if (r->cp_expr[k].nodes)
-            ecs_expr_destroy(&r->cp_expr[k]);
-    }
-    if (r->ecs)
+    if (r->ecs_svc_open)
         ecs_service_destroy(&r->ecs_svc);
+    for (int gi = 0; gi < G_MAX; gi++) {
+        struct group *g = &r->grp[gi];
+        for (int k = 0; k < 2; k++) {
+            if (g->cp_open[k])
+                ecs_capacity_destroy(&g->cpcap[k]);
+            if (g->cp_expr[k].nodes)
+                ecs_expr_destroy(&g->cp_expr[k]);
+        }
+        if (g->placer_open)
+            placer_destroy(&g->placer);
+        if (g->c_open)
+            cluster_destroy(&g->c);
+        free(g->inst_buf);
+        free(g->inst_node);
+        free(g->term_buf);
+        free(g->node_of);
+    }
     if (r->market_open)
         spot_market_destroy(&r->market);
     if (r->cost_open)
@@ -1404,8 +1470,6 @@ static void teardown(struct run *r)
         metrics_hist_destroy(&r->h_pending);
         metrics_hist_destroy(&r->h_start);
     }
-    placer_destroy(&r->placer);
-    cluster_destroy(&r->c);
     rng_destroy(&r->rng_nodes);
     rng_destroy(&r->rng_tasks);
     rng_destroy(&r->rng_place);
@@ -1413,10 +1477,7 @@ static void teardown(struct run *r)
     free(r->nodes);
     free(r->tasks);
     free(r->replica_task);
-    free(r->inst_buf);
-    free(r->inst_node);
-    free(r->term_buf);
-    free(r->node_of);
+    free(r->units);
     if (r->series)
         fclose(r->series);
     free(r->series_buf);
@@ -1425,7 +1486,7 @@ static void teardown(struct run *r)
 /* ------------------------------------------------------------------------ */
 /* Results                                                                    */
 
-static void put(struct sim_result *o, const char *name, double v)
+void sim_put(struct sim_result *o, const char *name, double v)
 {
     if (o->nmetrics < SIM_METRICS_MAX) {
         o->name[o->nmetrics] = name;
@@ -1436,7 +1497,7 @@ static void put(struct sim_result *o, const char *name, double v)
 static int finish(struct run *r, struct sim_result *o, struct os_error *err)
 {
     int64_t end = r->sc->duration_us;
-    /* book live replicas and nodes at the horizon */
+    /* book live replicas, gangs and nodes at the horizon */
     for (uint32_t i = 0; i < r->ntasks; i++) {
         struct task *t = &r->tasks[i];
         if (t->node == NO_IDX)
@@ -1445,13 +1506,15 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
             task_book_usage(r, t);
         r->nodes[t->node].alloc_gpu_s += t->gpu_frac * (double)(end - t->placed_us) / 1e6;
     }
+    if (r->grp[G_TRAIN].on)
+        train_book_horizon(r, end);
     for (uint32_t i = 0; i < r->nnodes; i++) {
         struct node *n = &r->nodes[i];
         if (n->state == N_GONE)
             continue;
         if (n->state == N_PROVISIONING || n->state == N_REGISTERING)
             n->ready_us = end;
-        double gpus_s = (double)r->type->gpus * (double)(end - n->ready_us) / 1e6;
+        double gpus_s = (double)r->grp[n->g].type->gpus * (double)(end - n->ready_us) / 1e6;
         double alloc = n->alloc_gpu_s < gpus_s ? n->alloc_gpu_s : gpus_s;
         double used = n->used_gpu_s < alloc ? n->used_gpu_s : alloc;
         int rc = cost_instance_gpu_time(&r->cost, n->cost, alloc, used, err);
@@ -1461,11 +1524,21 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
             return rc;
     }
     struct inference_summary s;
-    inference_summarize(&r->svc, &s);
+    memset(&s, 0, sizeof s);
+    bool svc = r->svc_open;
+    if (svc)
+        inference_summarize(&r->svc, &s);
     cost_add_requests(&r->cost, s.requests_total);
     /* inference replicas lose no stored work (killed requests are retried and
-     * counted); lost GPU-hours apply to training jobs, not simulated yet */
-    cost_add_interruptions(&r->cost, r->interruptions, 0);
+     * counted); training jobs lose the work since their checkpoint */
+    struct training_summary ts;
+    memset(&ts, 0, sizeof ts);
+    if (r->book_open) {
+        int rc = training_summarize(&r->book, &ts, err);
+        if (rc)
+            return rc;
+    }
+    cost_add_interruptions(&r->cost, r->interruptions, ts.lost_gpu_hours);
     int rc = cost_finish(&r->cost, end, err);
     if (rc)
         return rc;
@@ -1473,41 +1546,46 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     cost_report(&r->cost, &cr);
     double gpu_s = metrics_gauge_integral(&r->g_gpus, end) / 1e6;
     double alloc_s = metrics_gauge_integral(&r->g_alloc, end) / 1e6;
-    put(o, "cost_usd", cr.cost_usd);
-    put(o, "tco_usd", cr.tco_usd);
-    put(o, "ops_cost_usd", cr.ops_usd);
-    put(o, "cost_per_1k_requests_usd",
-        s.requests_total ? cr.cost_usd * 1000.0 / (double)s.requests_total : NAN);
-    put(o, "cost_per_gpu_hour_usd", cr.gpu_used_h > 0 ? cr.cost_usd / cr.gpu_used_h : NAN);
-    put(o, "idle_cost_usd", cr.idle_usd);
-    put(o, "spot_savings_usd", cr.spot_savings_usd);
-    put(o, "latency_p50_ms", s.latency_p50_ms);
-    put(o, "latency_p95_ms", s.latency_p95_ms);
-    put(o, "latency_p99_ms", s.latency_p99_ms);
-    put(o, "ttft_p99_ms", s.ttft_p99_ms);
-    put(o, "queue_wait_p99_ms", s.wait_p99_ms);
-    put(o, "slo_attainment_pct", s.slo_attainment_pct);
-    put(o, "requests_total", (double)s.requests_total);
-    put(o, "requests_dropped", (double)s.dropped);
-    put(o, "requests_timed_out", (double)s.timed_out);
-    put(o, "requests_retried", (double)s.retried);
-    put(o, "gpu_alloc_pct", gpu_s > 0 ? 100.0 * alloc_s / gpu_s : NAN);
-    put(o, "gpu_util_pct", gpu_s > 0 ? 100.0 * r->used_gpu_s / gpu_s : NAN);
-    put(o, "frag_pct", r->frag_n ? r->frag_sum / (double)r->frag_n : NAN);
-    put(o, "gpus_peak", r->gpus_peak);
-    put(o, "nodes_peak", r->nodes_peak);
-    put(o, "gpu_hours", gpu_s / 3600.0);
-    put(o, "replicas_mean", s.replicas_mean);
-    put(o, "replica_util_pct", s.utilization_pct);
-    put(o, "pending_p50_s", metrics_hist_quantile(&r->h_pending, 0.5) / 1e6);
-    put(o, "pending_p99_s", metrics_hist_quantile(&r->h_pending, 0.99) / 1e6);
-    put(o, "replica_start_p50_s", metrics_hist_quantile(&r->h_start, 0.5) / 1e6);
-    put(o, "spot_interruptions", (double)r->interruptions);
-    put(o, "instances_launched", (double)r->launches);
-    put(o, "littles_law_rel_err",
-        s.time_in_system_s > 0 ? fabs(s.in_system_area_s - s.time_in_system_s) / s.time_in_system_s
-                               : 0);
-    put(o, "events", (double)engine_fired(&r->e));
+    double na = NAN;
+    sim_put(o, "cost_usd", cr.cost_usd);
+    sim_put(o, "tco_usd", cr.tco_usd);
+    sim_put(o, "ops_cost_usd", cr.ops_usd);
+    sim_put(o, "cost_per_1k_requests_usd",
+            s.requests_total ? cr.cost_usd * 1000.0 / (double)s.requests_total : NAN);
+    sim_put(o, "cost_per_gpu_hour_usd", cr.gpu_used_h > 0 ? cr.cost_usd / cr.gpu_used_h : NAN);
+    sim_put(o, "idle_cost_usd", cr.idle_usd);
+    sim_put(o, "spot_savings_usd", cr.spot_savings_usd);
+    sim_put(o, "latency_p50_ms", svc ? s.latency_p50_ms : na);
+    sim_put(o, "latency_p95_ms", svc ? s.latency_p95_ms : na);
+    sim_put(o, "latency_p99_ms", svc ? s.latency_p99_ms : na);
+    sim_put(o, "ttft_p99_ms", svc ? s.ttft_p99_ms : na);
+    sim_put(o, "queue_wait_p99_ms", svc ? s.wait_p99_ms : na);
+    sim_put(o, "slo_attainment_pct", svc ? s.slo_attainment_pct : na);
+    sim_put(o, "requests_total", svc ? (double)s.requests_total : na);
+    sim_put(o, "requests_dropped", svc ? (double)s.dropped : na);
+    sim_put(o, "requests_timed_out", svc ? (double)s.timed_out : na);
+    sim_put(o, "requests_retried", svc ? (double)s.retried : na);
+    sim_put(o, "gpu_alloc_pct", gpu_s > 0 ? 100.0 * alloc_s / gpu_s : NAN);
+    sim_put(o, "gpu_util_pct", gpu_s > 0 ? 100.0 * r->used_gpu_s / gpu_s : NAN);
+    sim_put(o, "frag_pct", r->frag_n ? r->frag_sum / (double)r->frag_n : NAN);
+    sim_put(o, "gpus_peak", r->gpus_peak);
+    sim_put(o, "nodes_peak", r->nodes_peak);
+    sim_put(o, "gpu_hours", gpu_s / 3600.0);
+    sim_put(o, "replicas_mean", svc ? s.replicas_mean : na);
+    sim_put(o, "replica_util_pct", svc ? s.utilization_pct : na);
+    sim_put(o, "pending_p50_s", svc ? metrics_hist_quantile(&r->h_pending, 0.5) / 1e6 : na);
+    sim_put(o, "pending_p99_s", svc ? metrics_hist_quantile(&r->h_pending, 0.99) / 1e6 : na);
+    sim_put(o, "replica_start_p50_s", svc ? metrics_hist_quantile(&r->h_start, 0.5) / 1e6 : na);
+    sim_put(o, "spot_interruptions", (double)r->interruptions);
+    sim_put(o, "instances_launched", (double)r->launches);
+    sim_put(o, "littles_law_rel_err",
+            !svc ? na
+            : s.time_in_system_s > 0
+                ? fabs(s.in_system_area_s - s.time_in_system_s) / s.time_in_system_s
+                : 0);
+    if ((rc = train_results(r, o, err)))
+        return rc;
+    sim_put(o, "events", (double)engine_fired(&r->e));
     if (r->want_series) {
         fclose(r->series); /* finalises series_buf and series_len */
         r->series = NULL;
@@ -1520,10 +1598,10 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
         if (!m)
             return os_errorf(err, OS_ENOMEM, "out of memory");
         /* 200 quantiles of latency */
-        const struct metrics_hist *h = &r->svc.latency;
-        for (int k = 1; k <= 200 && s.completed; k++) {
+        for (int k = 1; svc && k <= 200 && s.completed; k++) {
             double q = k / 200.0;
-            fprintf(m, "%s,%.3f,%.3f\n", r->v->name, metrics_hist_quantile(h, q) / 1000.0, q);
+            fprintf(m, "%s,%.3f,%.3f\n", r->v->name,
+                    metrics_hist_quantile(&r->svc.latency, q) / 1000.0, q);
         }
         fclose(m);
         o->cdf = buf;
@@ -1539,6 +1617,27 @@ void sim_result_destroy(struct sim_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Group gi's type from the catalog; OS_EINVAL naming the JSON path. */
+static int group_init(struct run *r, const struct catalog *cat, int gi, unsigned v,
+                      struct os_error *err)
+{
+    const struct scenario_variant *var = r->v;
+    struct group *g = &r->grp[gi];
+    const char *name = gi == G_SVC ? var->instance_type : var->training.instance_type;
+    int ti = catalog_find_type(cat, name);
+    if (ti < 0 || cat->types[ti].gpus < 1)
+        return os_errorf(err, OS_EINVAL, "%s: $.variants[%u].%s: no GPU type '%s'", r->sc->file, v,
+                         gi == G_SVC ? "instance_type" : "training.instance_type", name);
+    g->on = true;
+    g->type = &cat->types[ti];
+    g->rel_speed = cat->gpu_models[g->type->gpu_model].relative_speed;
+    g->spot = gi == G_SVC ? &var->spot : &var->training.spot;
+    g->placement = gi == G_SVC ? var->placement : var->training.placement;
+    g->min_nodes = gi == G_SVC ? var->min_nodes : var->training.min_nodes;
+    g->max_nodes = gi == G_SVC ? var->max_nodes : var->training.max_nodes;
+    return OS_OK;
+}
+
 int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, uint64_t seed,
             bool want_series, struct sim_result *out, struct os_error *err)
 {
@@ -1551,16 +1650,15 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
     r->inf = &sc->workload.inference;
     r->ecs = r->v->orchestrator == SCENARIO_ORCH_ECS;
     r->seed = seed;
-    int ti = catalog_find_type(cat, r->v->instance_type);
-    int rc;
-    if (ti < 0 || cat->types[ti].gpus < 1) {
-        rc = os_errorf(err, OS_EINVAL, "%s: $.variants[%u].instance_type: no GPU type '%s'",
-                       sc->file, v, r->v->instance_type);
+    int rc = OS_OK;
+    if (sc->workload.has_inference)
+        rc = group_init(r, cat, G_SVC, v, err);
+    if (!rc && sc->workload.has_training)
+        rc = group_init(r, cat, G_TRAIN, v, err);
+    if (rc) {
         free(r);
         return rc;
     }
-    r->type = &cat->types[ti];
-    r->rel_speed = cat->gpu_models[r->type->gpu_model].relative_speed;
     r->want_series = want_series;
     if (want_series) {
         r->series = open_memstream(&r->series_buf, &r->series_len);
@@ -1573,18 +1671,20 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
     if (!rc)
         rc = warm_start(r, err);
     if (!rc) {
-        engine_after(&r->e, r->ecs ? MINUTE : 0, ev_service_tick, r, 0, NULL, err);
+        if (r->svc_open) {
+            engine_after(&r->e, r->ecs ? MINUTE : 0, ev_service_tick, r, 0, NULL, err);
+            inference_window_mark(&r->svc, &r->win);
+            inference_window_mark(&r->svc, &r->sample_mark);
+        }
         if (r->ecs)
             engine_after(&r->e, MINUTE / 2, ev_ecs_capacity, r, 0, NULL, err);
         else
             engine_after(&r->e, 10 * US, ev_karpenter_disrupt, r, 0, NULL, err);
-        inference_window_mark(&r->svc, &r->win);
-        inference_window_mark(&r->svc, &r->sample_mark);
         engine_after(&r->e, sc->interval_us, ev_sample, r, 0, NULL, err);
         engine_run(&r->e, sc->duration_us);
         if (r->status)
             rc = os_errorf(err, r->status, "%s: variant %s: %s", sc->file, r->v->name, r->err.msg);
-        else if ((rc = inference_status(&r->svc, err)))
+        else if (r->svc_open && (rc = inference_status(&r->svc, err)))
             ;
         else
             rc = finish(r, out, err);
@@ -1596,29 +1696,75 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
     return rc;
 }
 
+/* The GPU type `name` of $.variants[i].<path>, or NULL with a diagnostic. */
+static const struct catalog_instance *check_type(const struct scenario *sc,
+                                                 const struct catalog *cat, unsigned i,
+                                                 const char *path, const char *name,
+                                                 struct schema_diag *d)
+{
+    int ti = catalog_find_type(cat, name);
+    if (ti < 0) {
+        const char *names[64];
+        size_t n = cat->n_types < 63 ? cat->n_types : 63;
+        for (size_t k = 0; k < n; k++)
+            names[k] = cat->types[k].name;
+        names[n] = NULL;
+        const char *s = schema_suggest(name, names, n);
+        schema_diag_add(d, "%s: $.variants[%u].%s: unknown instance type '%s'%s%s%s", sc->file, i,
+                        path, name, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+        return NULL;
+    }
+    const struct catalog_instance *t = &cat->types[ti];
+    if (t->gpus < 1) {
+        schema_diag_add(d, "%s: $.variants[%u].%s: '%s' has no GPU", sc->file, i, path, t->name);
+        return NULL;
+    }
+    return t;
+}
+
+/* Every gang splits into pods of whole nodes (or fits one node), and a pod's
+ * CPU and memory fit the node's allocatable share. */
+static void check_training(const struct scenario *sc, const struct catalog_instance *t, unsigned i,
+                           struct schema_diag *d)
+{
+    const struct scenario_training *tr = &sc->workload.training;
+    for (unsigned k = 0; k < tr->ngangs; k++) {
+        int n = tr->gangs[k].gpus;
+        if (n > t->gpus && n % t->gpus) {
+            schema_diag_add(d,
+                            "%s: $.workload.training.gangs[%u].gpus: a gang of %d GPUs does not "
+                            "split into whole %s nodes of %d GPUs (variant %s)",
+                            sc->file, k, n, t->name, t->gpus, sc->variants[i].name);
+            continue;
+        }
+        int per = n < t->gpus ? n : t->gpus;
+        double cpu = tr->cpu_per_gpu * per, mem = tr->memory_gib_per_gpu * per;
+        double cpu_cap = t->vcpu - 0.1, mem_cap = catalog_type_mem_mib(t) * 0.9 / 1024.0;
+        if (cpu > cpu_cap || mem > mem_cap)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].training.instance_type: a pod of %d GPUs needs "
+                            "%.1f vCPU and %.1f GiB but a %s node allocates %.1f vCPU and %.1f "
+                            "GiB (lower workload.training.cpu_per_gpu / memory_gib_per_gpu)",
+                            sc->file, i, per, cpu, mem, t->name, cpu_cap, mem_cap);
+    }
+}
+
 void sim_check(const struct scenario *sc, const struct catalog *cat, struct schema_diag *d)
 {
     for (unsigned i = 0; i < sc->nvariants; i++) {
         const struct scenario_variant *v = &sc->variants[i];
-        int ti = catalog_find_type(cat, v->instance_type);
-        if (ti < 0) {
-            const char *names[64];
-            size_t n = cat->n_types < 63 ? cat->n_types : 63;
-            for (size_t k = 0; k < n; k++)
-                names[k] = cat->types[k].name;
-            names[n] = NULL;
-            const char *s = schema_suggest(v->instance_type, names, n);
-            schema_diag_add(d, "%s: $.variants[%u].instance_type: unknown instance type '%s'%s%s%s",
-                            sc->file, i, v->instance_type, s ? " (did you mean '" : "", s ? s : "",
-                            s ? "'?)" : "");
-            continue;
+        if (sc->workload.has_training) {
+            const struct catalog_instance *tt =
+                check_type(sc, cat, i, "training.instance_type", v->training.instance_type, d);
+            if (tt)
+                check_training(sc, tt, i, d);
         }
-        const struct catalog_instance *t = &cat->types[ti];
-        if (t->gpus < 1) {
-            schema_diag_add(d, "%s: $.variants[%u].instance_type: '%s' has no GPU", sc->file, i,
-                            t->name);
+        if (!sc->workload.has_inference)
             continue;
-        }
+        const struct catalog_instance *t =
+            check_type(sc, cat, i, "instance_type", v->instance_type, d);
+        if (!t)
+            continue;
         const struct catalog_gpu_model *g = &cat->gpu_models[t->gpu_model];
         double mem = g->memory_gb, need = sc->workload.inference.model_memory_gb;
         const char *what = "the GPU";

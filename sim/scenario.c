@@ -15,6 +15,7 @@ const char *const scenario_orchestrator_names[] = {"none", "ecs", "eks", NULL};
 const char *const scenario_sharing_names[] = {"whole", "timeslice", "mps", "mig", NULL};
 static const char *const arrivals_names[] = {"azure_day", "replay", "diurnal", NULL};
 const char *const scenario_metric_names[] = {"requests_per_target", "backlog", "utilization", NULL};
+const char *const scenario_spot_price_names[] = {"generated", "trace", NULL};
 
 #define DAY_S 86400.0
 
@@ -81,6 +82,13 @@ static void spot_defaults(void *obj)
     s->pct = 0;
     s->interruptions_per_hour = -1;
     s->discount = 0.6;
+    s->price = SCENARIO_SPOT_GENERATED;
+    snprintf(s->trace_csv, sizeof s->trace_csv, "%s",
+             "scenarios/traces/aws-spot-gpu-prices-2020/aws_spot_gpu_prices_flat.csv");
+    snprintf(s->trace_zone, sizeof s->trace_zone, "%s", "us-east-1a");
+    s->time_scale = 1;
+    s->launch_fail_prob = 0;
+    s->fallback_on_demand = true;
 }
 static const struct schema_field spot_fields[] = {
     SCHEMA_F_INT(struct scenario_spot, pct, "pct", 0, 100, 0, "an integer percent in [0, 100]"),
@@ -88,9 +96,48 @@ static const struct schema_field spot_fields[] = {
                     0, "a rate per instance-hour in [0, 100], or -1 for the advisor band's"),
     SCHEMA_F_DOUBLE(struct scenario_spot, discount, "discount", 0, 0.99, 0,
                     "a mean discount in [0, 0.99]"),
+    SCHEMA_F_ENUM(struct scenario_spot, price, "price", scenario_spot_price_names, 0),
+    SCHEMA_F_STRING(struct scenario_spot, trace_csv, "trace_csv", 0,
+                    "the path of an aws_spot_gpu_prices_flat.csv trace"),
+    SCHEMA_F_STRING(struct scenario_spot, trace_instance_type, "trace_instance_type",
+                    SCHEMA_EMPTY_OK,
+                    "an instance type of the price trace (p2.xlarge ... p3.16xlarge)"),
+    SCHEMA_F_STRING(struct scenario_spot, trace_zone, "trace_zone", 0,
+                    "an availability zone of the price trace, e.g. us-east-1a"),
+    SCHEMA_F_DOUBLE(struct scenario_spot, time_scale, "time_scale", 1e-6, 1e6, 0,
+                    "simulated seconds per trace second, > 0"),
+    SCHEMA_F_DOUBLE(struct scenario_spot, launch_fail_prob, "launch_fail_prob", 0, 1, 0,
+                    "a probability in [0, 1]"),
+    SCHEMA_F_BOOL(struct scenario_spot, fallback_on_demand, "fallback_on_demand", 0),
 };
 static const struct schema spot_schema = {
     "spot", spot_fields, sizeof spot_fields / sizeof spot_fields[0], spot_defaults};
+
+static void vtraining_defaults(void *obj)
+{
+    struct scenario_variant_training *t = obj;
+    t->min_nodes = 0;
+    t->max_nodes = 16;
+    spot_defaults(&t->spot);
+    t->ckpt_interval_us = -1;
+}
+static const struct schema_field vtraining_fields[] = {
+    SCHEMA_F_STRING(struct scenario_variant_training, instance_type, "instance_type", 0,
+                    "an instance type of the catalog"),
+    SCHEMA_F_STRING(struct scenario_variant_training, placement, "placement", 0,
+                    "a placement policy name"),
+    SCHEMA_F_INT(struct scenario_variant_training, min_nodes, "min_nodes", 0, 10000, 0,
+                 "an integer in [0, 10000]"),
+    SCHEMA_F_INT(struct scenario_variant_training, max_nodes, "max_nodes", 1, 10000, 0,
+                 "an integer in [1, 10000]"),
+    SCHEMA_F_OBJECT(struct scenario_variant_training, spot, "spot", &spot_schema, 0),
+    SCHEMA_F_SECONDS(struct scenario_variant_training, ckpt_interval_us, "checkpoint_interval_s",
+                     -1, 7 * DAY_S, 0,
+                     "seconds in [0, 604800] (0 = never), or -1 for the workload's"),
+};
+static const struct schema vtraining_schema = {"training", vtraining_fields,
+                                               sizeof vtraining_fields / sizeof vtraining_fields[0],
+                                               vtraining_defaults};
 
 static void variant_defaults(void *obj)
 {
@@ -101,6 +148,7 @@ static void variant_defaults(void *obj)
     scaling_defaults(&v->scaling);
     capacity_defaults(&v->capacity);
     spot_defaults(&v->spot);
+    vtraining_defaults(&v->training);
 }
 static const char *const rows_names[] = {"error", "skip", NULL};
 
@@ -129,6 +177,7 @@ static const struct schema_field variant_fields[] = {
     SCHEMA_F_OBJECT(struct scenario_variant, scaling, "scaling", &scaling_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_variant, capacity, "capacity", &capacity_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_variant, spot, "spot", &spot_schema, 0),
+    SCHEMA_F_OBJECT(struct scenario_variant, training, "training", &vtraining_schema, 0),
 };
 static const struct schema variant_schema = {"a variant", variant_fields,
                                              sizeof variant_fields / sizeof variant_fields[0],
@@ -215,6 +264,78 @@ static const struct schema inference_schema = {"inference", inference_fields,
                                                sizeof inference_fields / sizeof inference_fields[0],
                                                inference_defaults};
 
+static void gang_defaults(void *obj)
+{
+    struct scenario_gang *g = obj;
+    g->gpus = 1;
+    g->weight = 1;
+}
+static const struct schema_field gang_fields[] = {
+    SCHEMA_F_INT(struct scenario_gang, gpus, "gpus", 1, 4096, SCHEMA_REQUIRED,
+                 "an integer number of GPUs in [1, 4096]"),
+    SCHEMA_F_DOUBLE(struct scenario_gang, weight, "weight", 0, 1e9, 0,
+                    "a non-negative relative weight"),
+};
+static const struct schema gang_schema = {
+    "a gang", gang_fields, sizeof gang_fields / sizeof gang_fields[0], gang_defaults};
+
+static void training_fill(struct scenario_training *t)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->durations_csv, sizeof t->durations_csv, "%s",
+             "scenarios/traces/philly-2017-job-runtimes/philly_runtime.csv");
+    t->min_duration_s = 60;
+    /* [U] gang sizes: MODELS.md section 8 gives none; Philly (Jeon et al.,
+     * ATC'19) reports most jobs on one GPU and a tail of 2-8+ GPU jobs. */
+    t->gangs[0] = (struct scenario_gang){1, 0.5};
+    t->gangs[1] = (struct scenario_gang){2, 0.2};
+    t->gangs[2] = (struct scenario_gang){4, 0.2};
+    t->gangs[3] = (struct scenario_gang){8, 0.1};
+    t->ngangs = 4;
+    t->ckpt_interval_us = 1800 * INT64_C(1000000);
+    t->restart_overhead_us = 120 * INT64_C(1000000);
+    t->cpu_per_gpu = 4;
+    t->memory_gib_per_gpu = 32;
+}
+/* Runs only when "training" is present: records that it is. */
+static void training_defaults(void *obj)
+{
+    training_fill(obj);
+    struct scenario_workload *w =
+        (struct scenario_workload *)((char *)obj - offsetof(struct scenario_workload, training));
+    w->has_training = true;
+}
+static const struct schema_field training_fields[] = {
+    SCHEMA_F_DOUBLE(struct scenario_training, rate_per_hour, "rate_per_hour", 0.0001, 1e6,
+                    SCHEMA_REQUIRED, "job arrivals per hour in [0.0001, 1e6]"),
+    SCHEMA_F_STRING(struct scenario_training, durations_csv, "durations_csv", 0,
+                    "the path of a Philly runtime CSV"),
+    SCHEMA_F_DOUBLE(struct scenario_training, min_duration_s, "min_duration_s", 0, 1e9, 0,
+                    "seconds >= 0"),
+    SCHEMA_F_DOUBLE(struct scenario_training, max_duration_s, "max_duration_s", 0, 1e9, 0,
+                    "seconds >= 0 (0 = no limit)"),
+    SCHEMA_F_DOUBLE(struct scenario_training, cap_duration_s, "cap_duration_s", 0, 1e9, 0,
+                    "seconds >= 0 (0 = no cap)"),
+    SCHEMA_F_ARRAY(struct scenario_training, gangs, ngangs, "gangs", &gang_schema, 1, 0),
+    SCHEMA_F_SECONDS(struct scenario_training, ckpt_interval_us, "checkpoint_interval_s", 0,
+                     7 * DAY_S, 0, "seconds in [0, 604800] (0 = never)"),
+    SCHEMA_F_SECONDS(struct scenario_training, ckpt_cost_us, "checkpoint_cost_s", 0, DAY_S, 0,
+                     "seconds in [0, 86400]"),
+    SCHEMA_F_SECONDS(struct scenario_training, restart_overhead_us, "restart_overhead_s", 0, DAY_S,
+                     0, "seconds in [0, 86400]"),
+    SCHEMA_F_DOUBLE(struct scenario_training, cpu_per_gpu, "cpu_per_gpu", 0.01, 1024, 0,
+                    "vCPUs in [0.01, 1024]"),
+    SCHEMA_F_DOUBLE(struct scenario_training, memory_gib_per_gpu, "memory_gib_per_gpu", 0.01, 65536,
+                    0, "GiB in [0.01, 65536]"),
+    SCHEMA_F_INT(struct scenario_training, max_jobs, "max_jobs", 0, 100000000, 0,
+                 "an integer >= 0 (0 = no limit)"),
+    SCHEMA_F_SECONDS(struct scenario_training, arrivals_until_us, "arrivals_until_s", 0,
+                     366 * DAY_S, 0, "seconds >= 0 (0 = the whole run)"),
+};
+static const struct schema training_schema = {"training", training_fields,
+                                              sizeof training_fields / sizeof training_fields[0],
+                                              training_defaults};
+
 static void nodes_defaults(void *obj)
 {
     struct scenario_nodes *n = obj;
@@ -274,6 +395,7 @@ static void workload_defaults(void *obj)
     struct scenario_workload *w = obj;
     w->tune = 1.0;
     inference_fill(&w->inference);
+    training_fill(&w->training);
 }
 
 static const struct schema_field workload_fields[] = {
@@ -282,6 +404,7 @@ static const struct schema_field workload_fields[] = {
     SCHEMA_F_DOUBLE(struct scenario_workload, tune, "tune", 0.01, 100.0, 0,
                     "a ratio of total GPU request to cluster GPU capacity in [0.01, 100]"),
     SCHEMA_F_OBJECT(struct scenario_workload, inference, "inference", &inference_schema, 0),
+    SCHEMA_F_OBJECT(struct scenario_workload, training, "training", &training_schema, 0),
 };
 static const struct schema workload_schema = {"workload", workload_fields,
                                               sizeof workload_fields / sizeof workload_fields[0],
@@ -345,12 +468,12 @@ static void check_range(const char *file, const char *path, const double *r, str
 static void check_simulation(const char *file, struct scenario *sc, struct schema_diag *d)
 {
     const struct scenario_inference *f = &sc->workload.inference;
-    if (!sc->workload.has_inference) {
+    if (!sc->workload.has_inference && !sc->workload.has_training) {
         schema_diag_add(d,
                         "%s: $.workload.inference: missing required key (a simulation needs "
-                        "a workload)",
+                        "an inference service, training jobs or both)",
                         file);
-    } else {
+    } else if (sc->workload.has_inference) {
         if (f->min_replicas > f->max_replicas)
             schema_diag_add(d, "%s: $.workload.inference.min_replicas: %d exceeds max_replicas %d",
                             file, f->min_replicas, f->max_replicas);
@@ -368,7 +491,7 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
         if (v->orchestrator == SCENARIO_ORCH_NONE)
             schema_diag_add(d, "%s: $.variants[%u].orchestrator: expected \"ecs\" or \"eks\"", file,
                             i);
-        if (!v->instance_type[0])
+        if (!v->instance_type[0] && sc->workload.has_inference)
             schema_diag_add(d, "%s: $.variants[%u].instance_type: missing required key", file, i);
         if (v->orchestrator == SCENARIO_ORCH_ECS && v->sharing != SCENARIO_SHARE_WHOLE)
             schema_diag_add(d,
@@ -389,6 +512,34 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
         if (!v->placement[0])
             snprintf(v->placement, sizeof v->placement, "%s",
                      v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory" : "k8s-default");
+        struct scenario_variant_training *vt = &v->training;
+        if (sc->workload.has_training) {
+            if (!vt->instance_type[0])
+                schema_diag_add(d,
+                                "%s: $.variants[%u].training.instance_type: missing required key "
+                                "(the workload has training jobs)",
+                                file, i);
+            if (vt->min_nodes > vt->max_nodes)
+                schema_diag_add(d, "%s: $.variants[%u].training.min_nodes: %d exceeds max_nodes %d",
+                                file, i, vt->min_nodes, vt->max_nodes);
+            if (!vt->placement[0])
+                snprintf(vt->placement, sizeof vt->placement, "%s",
+                         v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory"
+                                                              : "k8s-default");
+        }
+    }
+    if (sc->workload.has_training) {
+        const struct scenario_training *t = &sc->workload.training;
+        double w = 0;
+        for (unsigned k = 0; k < t->ngangs; k++)
+            w += t->gangs[k].weight;
+        if (!(w > 0))
+            schema_diag_add(d, "%s: $.workload.training.gangs: the weights sum to 0", file);
+        if (t->max_duration_s > 0 && t->max_duration_s < t->min_duration_s)
+            schema_diag_add(d,
+                            "%s: $.workload.training.max_duration_s: %g is below min_duration_s "
+                            "%g",
+                            file, t->max_duration_s, t->min_duration_s);
     }
 }
 

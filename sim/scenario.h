@@ -64,11 +64,29 @@ struct scenario_capacity {
     int64_t batch_max_us;         /* Karpenter batch max duration (10 s) */
 };
 
-/* Spot capacity of a variant. */
+enum scenario_spot_price { SCENARIO_SPOT_GENERATED = 0, SCENARIO_SPOT_TRACE = 1 };
+
+/* Spot capacity of a variant (models/spot.h). */
 struct scenario_spot {
-    int pct;                       /* share of nodes launched as spot, 0..100 (0) */
-    double interruptions_per_hour; /* hazard per spot instance; < 0: the advisor band's */
-    double discount;               /* mean spot discount vs on-demand (0.6) */
+    int pct;                           /* share of nodes launched as spot, 0..100 (0) */
+    double interruptions_per_hour;     /* hazard per spot instance; < 0: the advisor band's */
+    double discount;                   /* generated: mean spot discount vs on-demand (0.6) */
+    int price;                         /* enum scenario_spot_price (generated) */
+    char trace_csv[SCENARIO_PATH_LEN]; /* trace: aws_spot_gpu_prices_flat.csv */
+    char trace_instance_type[48];      /* trace: the series' type ("" = the node type) */
+    char trace_zone[32];               /* trace: the series' AZ (us-east-1a) */
+    double time_scale;                 /* trace: simulated s per trace s (1) */
+    double launch_fail_prob;           /* a spot launch fails for lack of capacity (0) */
+    bool fallback_on_demand;           /* a failed spot launch falls back to on-demand (true) */
+};
+
+/* The training node group of a variant (when the workload has training). */
+struct scenario_variant_training {
+    char instance_type[48];   /* catalog type of the training node group (required) */
+    char placement[64];       /* placement policy (the variant's orchestrator default) */
+    int min_nodes, max_nodes; /* (0, 16) */
+    struct scenario_spot spot;
+    int64_t ckpt_interval_us; /* overrides workload.training's when >= 0 (-1) */
 };
 
 struct scenario_variant {
@@ -89,6 +107,7 @@ struct scenario_variant {
     struct scenario_scaling scaling;
     struct scenario_capacity capacity;
     struct scenario_spot spot;
+    struct scenario_variant_training training;
 };
 
 /* The LLM inference service of a simulation. */
@@ -112,6 +131,32 @@ struct scenario_inference {
     int min_replicas, max_replicas, initial_replicas; /* (1, 50, 2) */
 };
 
+/* One gang size of the training job stream, with its relative weight. */
+struct scenario_gang {
+    int gpus;
+    double weight;
+};
+
+#define SCENARIO_MAX_GANGS 16
+
+/* A Poisson stream of gang-scheduled training jobs (models/workload/training). */
+struct scenario_training {
+    double rate_per_hour;                  /* job arrivals per hour (required) */
+    char durations_csv[SCENARIO_PATH_LEN]; /* philly runtimes (scenarios/traces/philly-...) */
+    double min_duration_s;                 /* drop shorter runtimes (60) */
+    double max_duration_s;                 /* drop longer runtimes (0 = none) */
+    double cap_duration_s;                 /* cap longer runtimes at this (0 = none) */
+    struct scenario_gang gangs[SCENARIO_MAX_GANGS];
+    unsigned ngangs;
+    int64_t ckpt_interval_us;    /* progress between checkpoints (1800 s; 0 = never) */
+    int64_t ckpt_cost_us;        /* wall time of a checkpoint write (0) */
+    int64_t restart_overhead_us; /* start, init and checkpoint load (120 s) */
+    double cpu_per_gpu;          /* vCPU per GPU of the gang (4) */
+    double memory_gib_per_gpu;   /* GiB per GPU of the gang (32) */
+    int max_jobs;                /* stop the stream after this many (0 = none) */
+    int64_t arrivals_until_us;   /* no arrivals after this (0 = the whole run) */
+};
+
 /* Node lifecycle timings (MODELS.md section 6), uniform ranges in seconds. */
 struct scenario_nodes {
     double boot_s[2];          /* request -> Ready (80, 120) */
@@ -129,6 +174,8 @@ struct scenario_workload {
     double tune;                      /* packing: total GPU request / cluster GPU capacity */
     bool has_inference;               /* simulation: the "inference" object is present */
     struct scenario_inference inference;
+    bool has_training; /* simulation: the "training" object is present */
+    struct scenario_training training;
 };
 
 /* Operations effort for the total cost of ownership (MODELS.md section 9). */
@@ -164,6 +211,7 @@ extern const char *const scenario_kind_names[];
 extern const char *const scenario_orchestrator_names[];
 extern const char *const scenario_sharing_names[];
 extern const char *const scenario_metric_names[];
+extern const char *const scenario_spot_price_names[];
 
 /* Reads FILE, applies the `--set PATH=VALUE` overrides in order, and decodes
  * it into *sc. Every problem is added to d as one line (file, JSON path, what

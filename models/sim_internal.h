@@ -1,0 +1,247 @@
+/*
+ * sim_internal.h - the state of one simulation run, shared by models/sim.c
+ * (nodes, the inference service, autoscalers, spot, sampling, results) and
+ * models/sim_train.c (gang-scheduled training jobs). Not a public interface.
+ *
+ * A run has up to two node groups, each its own capacity provider / NodePool
+ * of one instance type and its own placement state:
+ *   G_SVC    the inference service's nodes (the variant's instance_type)
+ *   G_TRAIN  the training jobs' nodes (the variant's training.instance_type)
+ * [U] SIM_GROUPS: a workload never runs on the other group's nodes (each
+ * workload has its own capacity provider / NodePool, selected by a memberOf
+ * constraint or a nodeSelector), so each group keeps its own cluster state.
+ */
+#ifndef ORCHSIM_SIM_INTERNAL_H
+#define ORCHSIM_SIM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "models/autoscale/ecs_capacity.h"
+#include "models/autoscale/ecs_service.h"
+#include "models/autoscale/hpa.h"
+#include "models/catalog.h"
+#include "models/cluster.h"
+#include "models/cost.h"
+#include "models/placement/placement.h"
+#include "models/sim.h"
+#include "models/spot.h"
+#include "models/workload/arrivals.h"
+#include "models/workload/inference.h"
+#include "models/workload/training.h"
+#include "sim/engine.h"
+#include "sim/metrics.h"
+#include "sim/rng.h"
+
+#define US       INT64_C(1000000)
+#define MINUTE   (60 * US)
+#define NO_IDX   UINT32_MAX
+#define HPA_RING 4 /* 15-s marks: the HPA reads the last 60 s */
+
+enum node_state { N_PROVISIONING, N_REGISTERING, N_READY, N_DRAINING, N_GONE };
+enum task_state { T_PENDING, T_STARTING, T_RUNNING, T_STOPPING, T_DONE };
+enum { G_SVC = 0, G_TRAIN = 1, G_MAX = 2 };
+
+struct node {
+    uint32_t cid; /* node id in its group's cluster */
+    uint8_t g;    /* group */
+    uint8_t state;
+    bool spot;
+    bool cached; /* image pulled on this node */
+    bool evicting;
+    int cp; /* ECS capacity provider (0 on-demand, 1 spot) */
+    int64_t launch_us, ready_us, empty_since;
+    uint32_t tasks;     /* replicas or training pods placed (starting, running, stopping) */
+    uint32_t nominated; /* Karpenter: units of pending work counted against it while in flight */
+    cost_handle cost;
+    double alloc_gpu_s, used_gpu_s;
+    uint64_t ev, ev2;
+};
+
+/* An inference replica (ECS task / pod). */
+struct task {
+    uint8_t state;
+    bool doomed; /* replaced: not counted against desired, stops at its node's end */
+    int cp;
+    uint32_t node; /* index into nodes, NO_IDX when not placed */
+    uint32_t replica;
+    int64_t created_us, placed_us, running_us;
+    struct placement pl;
+    double gpu_frac; /* physical GPUs allocated (whole 1 per GPU, MIG g/7, shared 1/R) */
+    uint64_t ev;
+};
+
+/* Placement state of a training job (the book is in struct training). */
+struct job {
+    uint32_t pods;         /* pods of the gang */
+    uint32_t gpus_per_pod; /* whole GPUs per pod */
+    uint32_t pl0;          /* its pods: job_pl[pl0 .. pl0 + pods), job_node[...] */
+    int cp;                /* ECS capacity provider */
+    bool placed;
+    int64_t placed_us;
+    uint64_t ev; /* completion */
+};
+
+/* A node group: one instance type, its cluster state, placer and capacity. */
+struct group {
+    bool on;
+    const struct catalog_instance *type;
+    double rel_speed; /* of its GPU model */
+    const struct scenario_spot *spot;
+    const char *placement;
+    int min_nodes, max_nodes;
+    uint32_t live; /* nodes not GONE */
+    struct cluster c;
+    bool c_open;
+    struct placer placer;
+    bool placer_open;
+    uint16_t pool;
+    struct pod_req req; /* G_SVC: a replica; G_TRAIN: the base of a pod */
+    uint32_t per_node;  /* units an empty node holds: G_SVC replicas, G_TRAIN GPUs */
+    uint32_t *node_of;  /* cluster node id -> index into nodes */
+    /* ECS capacity providers */
+    int ncp;
+    struct ecs_capacity_strategy strat;
+    struct ecs_expr cp_expr[2];
+    struct ecs_constraint cp_cons[2];
+    struct ecs_capacity cpcap[2];
+    bool cp_open[2];
+    struct ecs_capacity_instance *inst_buf;
+    uint32_t *inst_node, *term_buf;
+    struct ecs_capacity_group shapes[SCENARIO_MAX_GANGS + 1];
+    /* Karpenter */
+    int64_t batch_start, batch_last;
+    bool batch_open;
+    size_t market_pool;
+};
+
+struct run {
+    const struct scenario *sc;
+    const struct scenario_variant *v;
+    const struct scenario_inference *inf;
+    bool ecs;
+    uint64_t seed;
+    struct os_error err;
+    int status;
+
+    struct engine e;
+    struct group grp[G_MAX];
+    struct rng rng_nodes, rng_tasks, rng_place;
+
+    struct node *nodes;
+    uint32_t nnodes, cap_nodes;
+    struct task *tasks;
+    uint32_t ntasks, cap_tasks;
+    uint32_t *replica_task; /* replica id -> task index */
+    uint32_t cap_replicas;
+    uint32_t *units; /* Karpenter: sizes of pending work (scratch) */
+    uint32_t cap_units;
+
+    /* service */
+    struct inference svc;
+    struct arrivals arr;
+    struct arrivals_tokens tokens;
+    bool arr_open, tokens_open, svc_open;
+    int32_t desired;
+    struct ecs_service ecs_svc;
+    bool ecs_svc_open;
+    struct hpa hpa;
+    bool hpa_open;
+    struct inference_window win;
+    struct inference_window ring[HPA_RING];
+    unsigned ring_n;
+
+    /* training */
+    struct training book;
+    bool book_open;
+    struct training_durations dur;
+    bool dur_open;
+    struct training_gen gen;
+    bool gen_open;
+    struct training_spec next; /* the next arrival */
+    bool next_ok;
+    struct job *jobs;
+    uint32_t cap_jobs;
+    struct placement *job_pl;
+    uint32_t *job_node;
+    uint32_t njob_pl, cap_job_pl, cap_job_node;
+    uint32_t pending_pods;  /* pods of pending jobs */
+    double alloc_gpus;      /* GPUs held by running gangs */
+    uint32_t first_pending; /* no job below this id is pending */
+    uint64_t job_interruptions;
+
+    /* spot and cost */
+    struct spot_market market;
+    bool market_open;
+    struct cost_meter cost;
+    bool cost_open;
+    uint64_t interruptions;
+    uint64_t launches;
+
+    /* metrics */
+    struct metrics_gauge g_nodes, g_gpus, g_alloc, g_pending;
+    struct metrics_hist h_pending, h_start;
+    bool hists_open;
+    double frag_sum;
+    uint64_t frag_n;
+    double nodes_peak, gpus_peak;
+    double used_gpu_s; /* busy GPU time of finished work */
+
+    /* timeseries */
+    bool want_series;
+    FILE *series;
+    char *series_buf;
+    size_t series_len;
+    struct inference_window sample_mark;
+    int64_t sample_prev;
+    double cost_accrued;
+};
+
+/* Records the first failure (its message is already in r->err) and stops. */
+void sim_fail(struct run *r, int rc);
+
+#define CHECK(r, call)                                                                             \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != OS_OK) {                                                                        \
+            sim_fail(r, rc_);                                                                      \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+int64_t sim_secs(double s);
+int sim_grow(void **p, uint32_t *cap, size_t elem, uint32_t need, struct os_error *err);
+void sim_gauges_update(struct run *r);
+/* A unit of work left node ni: books nothing, updates the node's counters. */
+void sim_node_task_gone(struct run *r, uint32_t ni);
+/* Tries to place pending work of every group; asks for capacity if some is left. */
+void sim_place_pending(struct run *r);
+/* Appends one metric to o. */
+void sim_put(struct sim_result *o, const char *name, double v);
+/* Karpenter: pending work was seen in group g (opens a batch window). */
+void sim_karpenter_note(struct run *r, int g);
+
+/* --- models/sim_train.c --- */
+
+/* Loads the durations and starts the job stream (first arrival scheduled). */
+int train_setup(struct run *r, struct os_error *err);
+/* Places pending jobs in arrival order, whole gangs only. Returns pods left
+ * pending. */
+uint32_t train_try_place(struct run *r);
+/* Sizes (GPUs) of all pending pods into r->units[0 .. *n), largest first. */
+int train_pending_units(struct run *r, uint32_t *n);
+/* ECS: pending pods of provider cp grouped by shape into g->shapes. */
+uint32_t train_pending_shapes(struct run *r, int cp);
+/* Pods pending (for the gauge) and GPUs allocated to running gangs. */
+uint32_t train_pending_pods(const struct run *r);
+double train_alloc_gpus(const struct run *r);
+/* Interrupts every running job with a pod on node ni (spot reclaim). */
+void train_node_lost(struct run *r, uint32_t ni);
+/* Books the allocations still held at the horizon. */
+void train_book_horizon(struct run *r, int64_t end);
+/* Puts the training metrics (NaN when the workload has none). */
+int train_results(struct run *r, struct sim_result *o, struct os_error *err);
+void train_teardown(struct run *r);
+
+#endif
