@@ -312,6 +312,8 @@ static void node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why)
     n->ev = n->ev2 = 0;
     if (n->state == N_PROVISIONING || n->state == N_REGISTERING)
         n->ready_us = now;
+    if (n->spot && !n->noticed)
+        r->spot_exposure_s += (double)(now - n->launch_us) / 1e6;
     CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_GONE, &r->err));
     n->state = N_GONE;
     r->grp[n->g].live--;
@@ -917,6 +919,8 @@ static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg)
     if (n->state == N_GONE)
         return;
     r->interruptions++;
+    n->noticed = true;
+    r->spot_exposure_s += (double)(engine_now(e) - n->launch_us) / 1e6;
     struct group *g = &r->grp[n->g];
     /* ECS spot draining / Karpenter interruption handling: no new work */
     if (n->state == N_READY)
@@ -1514,6 +1518,8 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
             continue;
         if (n->state == N_PROVISIONING || n->state == N_REGISTERING)
             n->ready_us = end;
+        if (n->spot && !n->noticed)
+            r->spot_exposure_s += (double)(end - n->launch_us) / 1e6;
         double gpus_s = (double)r->grp[n->g].type->gpus * (double)(end - n->ready_us) / 1e6;
         double alloc = n->alloc_gpu_s < gpus_s ? n->alloc_gpu_s : gpus_s;
         double used = n->used_gpu_s < alloc ? n->used_gpu_s : alloc;
@@ -1577,6 +1583,7 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     sim_put(o, "pending_p99_s", svc ? metrics_hist_quantile(&r->h_pending, 0.99) / 1e6 : na);
     sim_put(o, "replica_start_p50_s", svc ? metrics_hist_quantile(&r->h_start, 0.5) / 1e6 : na);
     sim_put(o, "spot_interruptions", (double)r->interruptions);
+    sim_put(o, "spot_instance_hours", r->spot_exposure_s / 3600.0);
     sim_put(o, "instances_launched", (double)r->launches);
     sim_put(o, "littles_law_rel_err",
             !svc ? na

@@ -50,6 +50,7 @@ struct node {
     bool spot;
     bool cached; /* image pulled on this node */
     bool evicting;
+    bool noticed; /* spot: the interruption notice came */
     int cp; /* ECS capacity provider (0 on-demand, 1 spot) */
     int64_t launch_us, ready_us, empty_since;
     uint32_t tasks;     /* replicas or training pods placed (starting, running, stopping) */
@@ -178,6 +179,7 @@ struct run {
     bool cost_open;
     uint64_t interruptions;
     uint64_t launches;
+    double spot_exposure_s; /* spot instance time at risk: launch to notice or end */
 
     /* metrics */
     struct metrics_gauge g_nodes, g_gpus, g_alloc, g_pending;

@@ -3,7 +3,9 @@
 #
 # Input:  DIR/plot_timeseries.dat - one index block per variant; its first line
 #         is a header whose first field is the variant name, then rows
-#         time_h gpus gpus_alloc queue_len (NaN where absent)
+#         time_h gpus gpus_alloc queue_len pending (NaN where absent).
+#         Plots queue_len (requests waiting), or pending (replicas and
+#         training pods waiting for a node) when no request ever waited.
 # Output: DIR/queue_over_time.png and DIR/queue_over_time.svg
 # Usage:  gnuplot -e "dir='results/x'" scripts/report_queue_over_time.gp
 
@@ -14,12 +16,24 @@ set datafile missing "NaN"
 set key autotitle columnheader
 stats data using 1 nooutput
 n = STATS_blocks
+stats data using 4 nooutput
+col = STATS_max > 0 ? 4 : 5
+stats data using col nooutput
+ymax = STATS_max
 
 set grid
 set key outside right top
 set xlabel "simulated time (h)"
-set ylabel "queue length (time-weighted mean)"
-set yrange [0:*]
+if (col == 4) {
+    set ylabel "requests waiting (time-weighted mean)"
+} else {
+    set ylabel "pods pending"
+}
+if (ymax > 0) {
+    set yrange [0:*]
+} else {
+    set yrange [0:1]
+}
 set offsets 0, 0, graph 0.08, 0
 
 do for [fmt in "png svg"] {
@@ -34,6 +48,6 @@ do for [fmt in "png svg"] {
     }
     set output dir."/queue_over_time.".fmt
     set title "Queue length over time"
-    plot for [i=0:n-1] data index i using 1:4 with lines lw 2 lc i+1 title columnheader(1)
+    plot for [i=0:n-1] data index i using 1:col with lines lw 2 lc i+1 title columnheader(1)
     set output
 }

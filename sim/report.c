@@ -64,9 +64,19 @@ static const char *const rp_latency[] = {
     "slo_attainment_pct", "requests_total", "requests_dropped", NULL};
 static const char *const rp_gpus[] = {"gpu_alloc_pct", "gpu_util_pct", "frag_pct",
                                       "gpus_peak",     "nodes_peak",   NULL};
-static const char *const rp_jobs[] = {"jct_mean_s",     "pending_p50_s", "pending_p99_s",
-                                      "jobs_completed", "goodput_pct",   NULL};
-static const char *const rp_spot[] = {"spot_interruptions", "lost_gpu_hours", NULL};
+static const char *const rp_jobs[] = {"jct_mean_s",
+                                      "jct_p50_s",
+                                      "jct_p99_s",
+                                      "job_queue_mean_s",
+                                      "job_queue_p99_s",
+                                      "jobs_completed",
+                                      "jobs_unfinished",
+                                      "goodput_pct",
+                                      "pending_p50_s",
+                                      "pending_p99_s",
+                                      NULL};
+static const char *const rp_spot[] = {"spot_interruptions", "job_interruptions", "lost_gpu_hours",
+                                      NULL};
 
 #define RP_NGROUPS 6 /* the five named groups and "Other" */
 static const struct {
@@ -1069,16 +1079,17 @@ static int rp_make_plots(const struct rp_summary *s, const char *dir, const stru
                          bool have_ts, const struct rp_rows *cdf, bool have_cdf,
                          struct rp_plot_state *st, struct os_error *err)
 {
-    static const char *const ts_cols[] = {"time_h", "gpus", "gpus_alloc", "queue_len"};
+    static const char *const ts_cols[] = {"time_h", "gpus", "gpus_alloc", "queue_len", "pending"};
     static const char *const cdf_cols[] = {"latency_ms", "cdf"};
     size_t blocks[RP_NPLOTS] = {0};
     int rc = rp_write_cost_dat(s, dir, &blocks[RP_PLOT_COST], err);
     if (rc)
         return rc;
     if (have_ts) {
-        rc = rp_write_rows_dat(s, dir, rp_plots[RP_PLOT_GPUS].data,
-                               "timeseries.csv, first seed: time_h gpus gpus_alloc queue_len", ts,
-                               ts_cols, 1.0 / 3600.0, false, &blocks[RP_PLOT_GPUS], err);
+        rc = rp_write_rows_dat(
+            s, dir, rp_plots[RP_PLOT_GPUS].data,
+            "timeseries.csv, first seed: time_h gpus gpus_alloc queue_len pending", ts, ts_cols,
+            1.0 / 3600.0, false, &blocks[RP_PLOT_GPUS], err);
         if (rc)
             return rc;
         blocks[RP_PLOT_QUEUE] = blocks[RP_PLOT_GPUS];
@@ -1476,14 +1487,14 @@ static int rp_write_file(const char *dir, const char *name, enum rp_kind k,
 
 int report_write(const char *dir, struct os_error *err)
 {
-    static const char *const ts_cols[] = {"time_s", "gpus", "gpus_alloc", "queue_len"};
+    static const char *const ts_cols[] = {"time_s", "gpus", "gpus_alloc", "queue_len", "pending"};
     static const char *const cdf_cols[] = {"latency_ms", "cdf"};
     struct rp_summary s;
     int rc = rp_summary_load(&s, dir, err);
     if (rc)
         return rc;
     struct rp_rows ts, cdf;
-    int tsrc = rp_csv_load(dir, "timeseries.csv", ts_cols, 4, &ts, err);
+    int tsrc = rp_csv_load(dir, "timeseries.csv", ts_cols, 5, &ts, err);
     if (tsrc && tsrc != OS_ENOENT) {
         rc = tsrc;
         goto out_summary;

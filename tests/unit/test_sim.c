@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 
 #include "models/catalog.h"
@@ -183,5 +184,181 @@ Test(sim, catalog_checks_name_the_path)
     cr_assert(strstr(d.line[1], "$.variants[2]: the model needs 5.0 GB but its "
                                 "1/replicas_per_gpu share of GPU memory has 3.0 GB"),
               "%s", d.line[1]);
+    catalog_destroy(&cat);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Training jobs                                                              */
+
+/* One node group of p3.16xlarge (8 V100, relative speed 1.0); every Philly
+ * runtime is capped at and floored to `dur` seconds, so every job's work is
+ * exactly dur x gpus GPU-seconds. %s: extra workload keys; %s: variants. */
+static const char *train_json =
+    "{\"name\":\"t\",\"kind\":\"simulation\",\"seed\":3,\"duration_s\":%d,"
+    "\"cluster\":{\"nodes\":{\"boot_s\":[100,100],\"device_plugin_s\":[50,50]}},"
+    "\"workload\":{\"training\":{\"rate_per_hour\":%g,\"min_duration_s\":%d,"
+    "\"cap_duration_s\":%d,\"gangs\":[{\"gpus\":%d}],\"restart_overhead_s\":180,"
+    "\"checkpoint_interval_s\":1800,\"checkpoint_cost_s\":30,\"cpu_per_gpu\":7,"
+    "\"memory_gib_per_gpu\":50%s}},"
+    "\"variants\":[%s]}";
+
+static void load_train(int duration_s, double rate, int dur, int gpus, const char *extra,
+                       const char *variants)
+{
+    char text[4096];
+    snprintf(text, sizeof text, train_json, duration_s, rate, dur, dur, gpus, extra, variants);
+    static struct schema_diag d;
+    memset(&d, 0, sizeof d);
+    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
+    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
+    struct os_error err;
+    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
+    sim_check(&sc, &cat, &d);
+    cr_assert_eq(d.n, 0, "%s", d.line[0]);
+}
+
+/* One 8-GPU job on a warm node: JCT = restart overhead 180 s + work
+ * 3600 x 8 / (8 x 1.0) = 3600 s + one 30-s checkpoint write (at 1800 s of
+ * progress; none at completion) = 3810 s, no queueing; goodput = the kept
+ * progress over the allocation = 3600 / 3810. */
+Test(sim, training_job_time_by_hand)
+{
+    load_train(6 * 3600, 0.5, 3600, 8, ",\"max_jobs\":1",
+               "{\"name\":\"eks\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"min_nodes\":1,\"max_nodes\":2}},"
+               "{\"name\":\"ecs\",\"orchestrator\":\"ecs\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"min_nodes\":1,\"max_nodes\":2}}");
+    for (unsigned v = 0; v < 2; v++) {
+        struct sim_result r;
+        run(v, 3, false, &r);
+        cr_assert_eq(metric(&r, "jobs_completed"), 1, "variant %u", v);
+        cr_assert_float_eq(metric(&r, "jct_mean_s"), 3810.0, 1e-6, "variant %u", v);
+        cr_assert_float_eq(metric(&r, "job_queue_mean_s"), 0.0, 1e-9);
+        cr_assert_float_eq(metric(&r, "goodput_pct"), 100.0 * 3600 / 3810, 1e-9);
+        cr_assert_float_eq(metric(&r, "lost_gpu_hours"), 0.0, 1e-12);
+        cr_assert(isnan(metric(&r, "latency_p99_ms")), "no inference: NaN");
+        sim_result_destroy(&r);
+    }
+    catalog_destroy(&cat);
+}
+
+/* With no node at all, Karpenter batches the pending pod (idle window 1 s),
+ * launches a NodeClaim, which boots (100 s) and registers its GPUs (50 s):
+ * the job waits exactly 151 s. On ECS the task waits in PROVISIONING for the
+ * next capacity provider step (every minute; CapacityProviderReservation
+ * above target scales out at once from zero instances), then the same 150 s:
+ * a wait in (150, 210]. */
+Test(sim, training_waits_for_capacity)
+{
+    load_train(6 * 3600, 0.5, 3600, 8, ",\"max_jobs\":1",
+               "{\"name\":\"eks\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"max_nodes\":2}},"
+               "{\"name\":\"ecs\",\"orchestrator\":\"ecs\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"max_nodes\":2}}");
+    struct sim_result k, e;
+    run(0, 3, false, &k);
+    run(1, 3, false, &e);
+    cr_assert_float_eq(metric(&k, "job_queue_mean_s"), 151.0, 1e-6);
+    cr_assert_float_eq(metric(&k, "jct_mean_s"), 151.0 + 3810.0, 1e-6);
+    cr_assert_gt(metric(&e, "job_queue_mean_s"), 150.0);
+    cr_assert_leq(metric(&e, "job_queue_mean_s"), 210.0);
+    cr_assert_eq(metric(&e, "jobs_completed"), 1);
+    sim_result_destroy(&k);
+    sim_result_destroy(&e);
+    catalog_destroy(&cat);
+}
+
+/* A gang of 16 GPUs needs two 8-GPU nodes at once: all or nothing. */
+Test(sim, training_gang_spans_nodes)
+{
+    load_train(6 * 3600, 0.5, 3600, 16, ",\"max_jobs\":1",
+               "{\"name\":\"eks\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"min_nodes\":1,\"max_nodes\":4}}");
+    struct sim_result r;
+    run(0, 3, false, &r);
+    /* one warm node is not enough: a second one comes after 151 s */
+    cr_assert_float_eq(metric(&r, "job_queue_mean_s"), 151.0, 1e-6);
+    cr_assert_float_eq(metric(&r, "jct_mean_s"), 151.0 + 3810.0, 1e-6);
+    sim_result_destroy(&r);
+    catalog_destroy(&cat);
+}
+
+/* Spot: a long run with a constant hazard. The interruption count is inside
+ * the Poisson 99 % interval of rate x the spot instance-hours at risk; every
+ * interruption of a busy node destroys work; shorter checkpoint intervals
+ * lose less (paired runs: same jobs, same seed). */
+static unsigned poisson_q(double p, double mu)
+{
+    unsigned k = 0;
+    while (gsl_cdf_poisson_P(k, mu) < p)
+        k++;
+    return k;
+}
+
+Test(sim, training_spot_interruptions_and_checkpoints)
+{
+    load_train(10 * 86400, 3, 7200, 8, "",
+               "{\"name\":\"ck10\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"max_nodes\":16,\"checkpoint_interval_s\":600,"
+               "\"spot\":{\"pct\":100,\"interruptions_per_hour\":0.1}}},"
+               "{\"name\":\"ck60\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"max_nodes\":16,\"checkpoint_interval_s\":3600,"
+               "\"spot\":{\"pct\":100,\"interruptions_per_hour\":0.1}}},"
+               "{\"name\":\"od\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"max_nodes\":16}}");
+    struct sim_result a, b, o;
+    run(0, 5, false, &a);
+    run(1, 5, false, &b);
+    run(2, 5, false, &o);
+    for (int k = 0; k < 2; k++) {
+        const struct sim_result *r = k ? &b : &a;
+        double mu = 0.1 * metric(r, "spot_instance_hours");
+        double n = metric(r, "spot_interruptions");
+        unsigned lo = poisson_q(0.005, mu), hi = poisson_q(0.995, mu);
+        cr_assert(n >= lo && n <= hi, "%g interruptions, Poisson(%.1f) 99%% [%u, %u]", n, mu, lo,
+                  hi);
+        cr_assert_gt(metric(r, "job_interruptions"), 5);
+        cr_assert_gt(metric(r, "lost_gpu_hours"), 0);
+    }
+    cr_assert_lt(metric(&a, "lost_gpu_hours"), metric(&b, "lost_gpu_hours"));
+    cr_assert_eq(metric(&o, "spot_interruptions"), 0);
+    cr_assert_eq(metric(&o, "lost_gpu_hours"), 0);
+    cr_assert_gt(metric(&o, "goodput_pct"), metric(&b, "goodput_pct"));
+    /* spot is cheaper per GPU-hour than on demand */
+    cr_assert_lt(metric(&a, "cost_per_gpu_hour_usd"), metric(&o, "cost_per_gpu_hour_usd"));
+    sim_result_destroy(&a);
+    sim_result_destroy(&b);
+    sim_result_destroy(&o);
+    catalog_destroy(&cat);
+}
+
+/* Gangs that do not split into whole nodes, and pods that do not fit a
+ * node, are refused with the JSON path. */
+Test(sim, training_checks_name_the_path)
+{
+    char text[4096];
+    snprintf(text, sizeof text, train_json, 3600, 1.0, 600, 600, 12, "",
+             "{\"name\":\"a\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+             "\"p3.16xlarge\"}}");
+    static struct schema_diag d;
+    memset(&d, 0, sizeof d);
+    cr_assert_eq(scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d), 0);
+    struct os_error err;
+    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
+    sim_check(&sc, &cat, &d);
+    cr_assert_eq(d.n, 1);
+    cr_assert(strstr(d.line[0], "$.workload.training.gangs[0].gpus: a gang of 12 GPUs"), "%s",
+              d.line[0]);
+    catalog_destroy(&cat);
+    memset(&d, 0, sizeof d);
+    snprintf(text, sizeof text, train_json, 3600, 1.0, 600, 600, 1, "",
+             "{\"name\":\"a\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+             "\"g4dn.xlarge\"}}");
+    cr_assert_eq(scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d), 0);
+    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
+    sim_check(&sc, &cat, &d);
+    cr_assert_eq(d.n, 1);
+    cr_assert(strstr(d.line[0], "$.variants[0].training.instance_type: a pod of 1 GPUs needs"),
+              "%s", d.line[0]);
     catalog_destroy(&cat);
 }
