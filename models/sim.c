@@ -72,52 +72,52 @@ int64_t sim_secs(double s)
 /* ------------------------------------------------------------------------ */
 /* GPU shares and speeds                                                      */
 
-static double task_gpu_frac(const struct run *r)
+/* Physical GPUs one replica of service sv holds on its group. */
+static double service_gpu_frac(const struct run *r, const struct service *sv)
 {
-    switch (r->v->sharing) {
+    const struct group *g = &r->grp[sv->gi];
+    switch (g->sharing) {
     case SCENARIO_SHARE_TIMESLICE:
     case SCENARIO_SHARE_MPS:
-        return (double)r->inf->gpus / r->v->replicas_per_gpu;
-    case SCENARIO_SHARE_MIG: {
-        const struct group *g = &r->grp[G_SVC];
-        const struct cluster_pool *p = &g->c.pools[g->pool];
-        size_t n;
-        const struct gpu_mig_profile *pr = gpu_mig_profiles(p->gpu.mig_family, &n);
-        return (double)r->inf->gpus * pr[p->gpu.mig_layout[0].profile].compute / 7.0;
-    }
+        return (double)sv->inf->gpus / g->replicas_per_gpu;
+    case SCENARIO_SHARE_MIG:
+        return (double)sv->inf->gpus * g->mig_frac;
     default:
-        return r->inf->gpus;
+        return sv->inf->gpus;
     }
 }
 
 /* Speed of a placed task now (MODELS.md section 8). */
 static double task_speed(const struct run *r, const struct task *t)
 {
-    switch (r->v->sharing) {
+    const struct service *sv = &r->svcs[t->s];
+    const struct group *g = &r->grp[sv->gi];
+    switch (g->sharing) {
     case SCENARIO_SHARE_TIMESLICE: {
-        uint16_t k = gpu_tenants(&r->grp[G_SVC].c, t->pl.gpu.part[0].gpu);
-        double s = r->grp[G_SVC].rel_speed / (k ? k : 1);
-        return k > 1 ? s * (1 - r->v->timeslice_overhead) : s;
+        uint16_t k = gpu_tenants(&g->c, t->pl.gpu.part[0].gpu);
+        double s = g->rel_speed / (k ? k : 1);
+        return k > 1 ? s * (1 - g->timeslice_overhead) : s;
     }
     case SCENARIO_SHARE_MPS:
-        return r->grp[G_SVC].rel_speed / r->v->replicas_per_gpu;
+        return g->rel_speed / g->replicas_per_gpu;
     case SCENARIO_SHARE_MIG:
-        return r->grp[G_SVC].rel_speed * task_gpu_frac(r) / r->inf->gpus;
+        return g->rel_speed * g->mig_frac;
     default:
-        return r->grp[G_SVC].rel_speed;
+        return g->rel_speed;
     }
 }
 
 /* Time-slicing: tenants changed on a node; re-plan its running replicas. */
 static void respeed_node(struct run *r, uint32_t ni)
 {
-    if (r->v->sharing != SCENARIO_SHARE_TIMESLICE)
+    if (r->grp[r->nodes[ni].g].sharing != SCENARIO_SHARE_TIMESLICE)
         return;
     for (uint32_t i = 0; i < r->ntasks; i++) {
         struct task *t = &r->tasks[i];
+        struct service *sv = &r->svcs[t->s];
         if (t->node == ni && (t->state == T_RUNNING || t->state == T_STOPPING) &&
-            inference_replica_live(&r->svc, t->replica))
-            if (inference_set_speed(&r->svc, t->replica, task_speed(r, t), &r->err) != OS_OK)
+            inference_replica_live(&sv->svc, t->replica))
+            if (inference_set_speed(&sv->svc, t->replica, task_speed(r, t), &r->err) != OS_OK)
                 sim_fail(r, OS_EINVAL);
     }
 }
@@ -184,7 +184,7 @@ static void ev_node_ready(struct engine *e, void *ctx, uint64_t arg);
 static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg);
-static void reconcile(struct run *r);
+static void reconcile(struct run *r, int si);
 
 /* Launches a node of group gi. ready: already schedulable (warm start). A
  * spot launch may fail for lack of capacity (spot.launch_fail_prob): it then
@@ -251,7 +251,7 @@ static int node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uin
         return rc;
     r->launches++;
     if (!ready) {
-        int64_t boot = sim_secs(uniform(&r->rng_nodes, r->sc->cluster.nodes.boot_s));
+        int64_t boot = sim_secs(uniform(&g->rng_nodes, r->sc->cluster.nodes.boot_s));
         rc = engine_after(&r->e, boot, ev_node_ready, r, ni, &n->ev, &r->err);
         if (rc)
             return rc;
@@ -280,7 +280,7 @@ static void ev_node_ready(struct engine *e, void *ctx, uint64_t arg)
     struct node *n = &r->nodes[arg];
     n->state = N_REGISTERING;
     n->ready_us = engine_now(&r->e);
-    int64_t reg = sim_secs(uniform(&r->rng_nodes, r->sc->cluster.nodes.device_plugin_s));
+    int64_t reg = sim_secs(uniform(&r->grp[n->g].rng_nodes, r->sc->cluster.nodes.device_plugin_s));
     CHECK(r, engine_after(&r->e, reg, ev_node_schedulable, r, arg, &n->ev, &r->err));
 }
 
@@ -330,27 +330,30 @@ static void node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why)
 
 static void ev_task_running(struct engine *e, void *ctx, uint64_t arg);
 
-static int task_new(struct run *r, uint32_t *out)
+static int task_new(struct run *r, unsigned si, uint32_t *out)
 {
     int rc = sim_grow((void **)&r->tasks, &r->cap_tasks, sizeof *r->tasks, r->ntasks + 1, &r->err);
     if (rc)
         return rc;
+    const struct service *sv = &r->svcs[si];
+    const struct group *g = &r->grp[sv->gi];
     uint32_t ti = r->ntasks++;
     struct task *t = &r->tasks[ti];
     memset(t, 0, sizeof *t);
     t->state = T_PENDING;
+    t->s = (uint8_t)si;
     t->node = NO_IDX;
     t->replica = NO_IDX;
     t->created_us = engine_now(&r->e);
-    t->gpu_frac = task_gpu_frac(r);
-    if (r->ecs && r->grp[G_SVC].ncp > 1) {
+    t->gpu_frac = sv->gpu_frac;
+    if (r->ecs && g->ncp > 1) {
         uint32_t cur[2] = {0, 0};
         for (uint32_t i = 0; i < r->ntasks - 1; i++) {
             const struct task *o = &r->tasks[i];
-            if (o->state != T_DONE && !o->doomed)
+            if (o->s == si && o->state != T_DONE && !o->doomed)
                 cur[o->cp]++;
         }
-        t->cp = (int)ecs_capacity_strategy_pick(&r->grp[G_SVC].strat, cur);
+        t->cp = (int)ecs_capacity_strategy_pick(&g->strat, cur);
     } else {
         t->cp = 0;
     }
@@ -374,7 +377,7 @@ static void task_unplace(struct run *r, struct task *t)
     int64_t now = engine_now(&r->e);
     struct node *n = &r->nodes[t->node];
     n->alloc_gpu_s += t->gpu_frac * (double)(now - t->placed_us) / 1e6;
-    placement_release(&r->grp[G_SVC].c, &t->pl);
+    placement_release(&r->grp[n->g].c, &t->pl);
     uint32_t ni = t->node;
     sim_node_task_gone(r, ni);
     t->node = NO_IDX;
@@ -387,7 +390,7 @@ static void task_book_usage(struct run *r, struct task *t)
     if (t->replica == NO_IDX || t->node == NO_IDX)
         return;
     struct inference_replica_stats st;
-    if (inference_replica_stats(&r->svc, t->replica, &st, &r->err) != OS_OK)
+    if (inference_replica_stats(&r->svcs[t->s].svc, t->replica, &st, &r->err) != OS_OK)
         return;
     double used = st.busy_slot_s / st.concurrency * t->gpu_frac;
     r->nodes[t->node].used_gpu_s += used;
@@ -396,15 +399,16 @@ static void task_book_usage(struct run *r, struct task *t)
 
 static void on_replica_gone(void *ctx, uint32_t replica)
 {
-    struct run *r = ctx;
-    if (replica >= r->cap_replicas || r->replica_task[replica] == NO_IDX)
+    struct service *sv = ctx;
+    struct run *r = sv->r;
+    if (replica >= sv->cap_replicas || sv->replica_task[replica] == NO_IDX)
         return;
-    struct task *t = &r->tasks[r->replica_task[replica]];
+    struct task *t = &r->tasks[sv->replica_task[replica]];
     task_book_usage(r, t);
     uint32_t ni = t->node;
     task_unplace(r, t);
     t->state = T_DONE;
-    r->replica_task[replica] = NO_IDX;
+    sv->replica_task[replica] = NO_IDX;
     struct node *n = &r->nodes[ni];
     if (n->state == N_DRAINING && n->evicting && n->tasks == 0)
         node_terminate(r, ni, COST_END_TERMINATED);
@@ -427,7 +431,7 @@ static void task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mod
     case T_RUNNING:
     case T_STOPPING:
         t->state = T_STOPPING;
-        if (inference_remove_replica(&r->svc, t->replica, mode, &r->err) != OS_OK)
+        if (inference_remove_replica(&r->svcs[t->s].svc, t->replica, mode, &r->err) != OS_OK)
             sim_fail(r, OS_EINVAL);
         break;
     default:
@@ -436,32 +440,31 @@ static void task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mod
     sim_gauges_update(r);
 }
 
-/* Tries to place every pending task, oldest first. Returns tasks left pending. */
-static uint32_t try_place(struct run *r)
+/* Tries to place every pending replica, oldest first. Adds the replicas left
+ * pending per group to left[]. */
+static void try_place(struct run *r, uint32_t *left)
 {
-    uint32_t left = 0;
     int64_t now = engine_now(&r->e);
-    struct group *g = &r->grp[G_SVC];
-    if (!g->on)
-        return 0;
     for (uint32_t ti = 0; ti < r->ntasks; ti++) {
         struct task *t = &r->tasks[ti];
         if (t->state != T_PENDING)
             continue;
-        struct pod_req req = g->req;
+        const struct service *sv = &r->svcs[t->s];
+        struct group *g = &r->grp[sv->gi];
+        struct pod_req req = sv->req;
         if (r->ecs && g->ncp > 1) {
             req.constraints = &g->cp_cons[t->cp];
             req.n_constraints = 1;
         }
         struct placement pl;
-        int rc = placer_decide(&g->placer, &g->c, &req, r->rng_place.r, &pl);
+        int rc = placer_decide(&g->placer, &g->c, &req, g->rng_place.r, &pl);
         if (rc != OS_OK) {
-            left++;
+            left[sv->gi]++;
             continue;
         }
         uint32_t ni = g->node_of[pl.node];
         if (r->nodes[ni].state != N_READY) {
-            left++;
+            left[sv->gi]++;
             continue;
         }
         placement_bind(&g->c, &pl);
@@ -472,30 +475,32 @@ static uint32_t try_place(struct run *r)
         metrics_hist_record(&r->h_pending, now - t->created_us);
         struct node *n = &r->nodes[ni];
         n->tasks++;
-        double delay = uniform(&r->rng_tasks, r->inf->model_load_s);
+        double delay = uniform(&g->rng_tasks, sv->inf->model_load_s);
         if (!n->cached) {
-            delay += uniform(&r->rng_tasks, r->inf->image_pull_s);
+            delay += uniform(&g->rng_tasks, sv->inf->image_pull_s);
             n->cached = true; /* [U] later tasks wait for the same pull only as long as it lasts */
         }
         if (engine_after(&r->e, sim_secs(delay), ev_task_running, r, ti, &t->ev, &r->err) !=
             OS_OK) {
             sim_fail(r, OS_ENOMEM);
-            return left;
+            return;
         }
         respeed_node(r, ni);
     }
-    return left;
 }
 
 void sim_place_pending(struct run *r)
 {
-    uint32_t left = try_place(r);
-    uint32_t tleft = r->grp[G_TRAIN].on ? train_try_place(r) : 0;
+    uint32_t left[G_MAX] = {0};
+    try_place(r, left);
+    if (r->grp[G_TRAIN].on)
+        left[G_TRAIN] = train_try_place(r);
     sim_gauges_update(r);
-    if (left && !r->ecs)
-        sim_karpenter_note(r, G_SVC);
-    if (tleft && !r->ecs)
-        sim_karpenter_note(r, G_TRAIN);
+    if (r->ecs)
+        return;
+    for (int gi = 0; gi < G_MAX; gi++)
+        if (left[gi])
+            sim_karpenter_note(r, gi);
 }
 
 static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
@@ -503,18 +508,19 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
     (void)e;
     struct run *r = ctx;
     struct task *t = &r->tasks[arg];
+    struct service *sv = &r->svcs[t->s];
     t->ev = 0;
     uint32_t id;
-    CHECK(r, inference_add_replica(&r->svc, task_speed(r, t), (uint32_t)r->inf->concurrency, &id,
+    CHECK(r, inference_add_replica(&sv->svc, task_speed(r, t), (uint32_t)sv->inf->concurrency, &id,
                                    &r->err));
-    if (id >= r->cap_replicas) {
-        uint32_t old = r->cap_replicas;
-        CHECK(r, sim_grow((void **)&r->replica_task, &r->cap_replicas, sizeof *r->replica_task,
+    if (id >= sv->cap_replicas) {
+        uint32_t old = sv->cap_replicas;
+        CHECK(r, sim_grow((void **)&sv->replica_task, &sv->cap_replicas, sizeof *sv->replica_task,
                           id + 1, &r->err));
-        for (uint32_t i = old; i < r->cap_replicas; i++)
-            r->replica_task[i] = NO_IDX;
+        for (uint32_t i = old; i < sv->cap_replicas; i++)
+            sv->replica_task[i] = NO_IDX;
     }
-    r->replica_task[id] = (uint32_t)arg;
+    sv->replica_task[id] = (uint32_t)arg;
     t->replica = id;
     t->state = T_RUNNING;
     t->running_us = engine_now(&r->e);
@@ -522,27 +528,28 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
     sim_gauges_update(r);
 }
 
-/* Makes the live, not doomed task count equal `desired`. */
-static void reconcile(struct run *r)
+/* Makes service si's live, not doomed task count equal its desired count. */
+static void reconcile_one(struct run *r, unsigned si)
 {
+    struct service *sv = &r->svcs[si];
     int32_t active = 0;
     for (uint32_t i = 0; i < r->ntasks; i++) {
         const struct task *t = &r->tasks[i];
-        if (t->state != T_DONE && t->state != T_STOPPING && !t->doomed)
+        if (t->s == si && t->state != T_DONE && t->state != T_STOPPING && !t->doomed)
             active++;
     }
-    while (active < r->desired) {
+    while (active < sv->desired) {
         uint32_t ti;
-        CHECK(r, task_new(r, &ti));
+        CHECK(r, task_new(r, si, &ti));
         active++;
     }
-    while (active > r->desired) {
+    while (active > sv->desired) {
         /* [U] SIM_STOP_ORDER */
         uint32_t best = NO_IDX;
         int64_t best_key = INT64_MIN;
         for (uint32_t i = 0; i < r->ntasks; i++) {
             const struct task *t = &r->tasks[i];
-            if (t->state == T_DONE || t->state == T_STOPPING || t->doomed)
+            if (t->s != si || t->state == T_DONE || t->state == T_STOPPING || t->doomed)
                 continue;
             int64_t key;
             if (t->state == T_PENDING)
@@ -561,27 +568,37 @@ static void reconcile(struct run *r)
         task_stop(r, best, INFERENCE_DRAIN);
         active--;
     }
+}
+
+/* Reconciles service si (or every service when si < 0) and places. */
+static void reconcile(struct run *r, int si)
+{
+    if (si >= 0)
+        reconcile_one(r, (unsigned)si);
+    else
+        for (unsigned k = 0; k < r->nsvcs && !r->status; k++)
+            reconcile_one(r, k);
     sim_place_pending(r);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Service scaling                                                            */
 
-static int32_t running_replicas(const struct run *r)
+static int32_t running_replicas(const struct run *r, unsigned si)
 {
     int32_t n = 0;
     for (uint32_t i = 0; i < r->ntasks; i++)
-        if (r->tasks[i].state == T_RUNNING)
+        if (r->tasks[i].s == si && r->tasks[i].state == T_RUNNING)
             n++;
     return n;
 }
 
 /* The metric per replica over a window. */
-static double metric_value(const struct run *r, const struct inference_window_stats *w,
+static double metric_value(const struct service *sv, const struct inference_window_stats *w,
                            int32_t replicas)
 {
     double n = replicas > 0 ? replicas : 1;
-    switch (r->v->scaling.metric) {
+    switch (sv->scaling->metric) {
     case SCENARIO_METRIC_REQUESTS_PER_TARGET:
         return w->arrivals_per_s * 60.0 / n;
     case SCENARIO_METRIC_UTILIZATION:
@@ -591,51 +608,67 @@ static double metric_value(const struct run *r, const struct inference_window_st
     }
 }
 
+/* ECS: one datapoint of the 1-minute metric to target tracking. */
+static void ecs_service_tick(struct run *r, unsigned si, int64_t now)
+{
+    struct service *sv = &r->svcs[si];
+    struct inference_window_stats ws;
+    int32_t running = running_replicas(r, si);
+    inference_window_read(&sv->svc, &sv->win, &ws);
+    inference_window_mark(&sv->svc, &sv->win);
+    double val = metric_value(sv, &ws, running);
+    CHECK(r, ecs_service_observe(&sv->ecs_svc, 0, now, val, &r->err));
+    struct ecs_service_decision d;
+    ecs_service_evaluate(&sv->ecs_svc, now, running, &d);
+    if (d.desired != sv->desired) {
+        sv->desired = d.desired;
+        reconcile(r, (int)si);
+    }
+}
+
+/* EKS: the HPA sync on the metric over the last 60 s (four 15-s marks). */
+static void hpa_tick(struct run *r, unsigned si, int64_t now)
+{
+    struct service *sv = &r->svcs[si];
+    struct inference_window_stats ws;
+    int32_t running = running_replicas(r, si);
+    unsigned oldest = sv->ring_n >= HPA_RING ? sv->ring_n % HPA_RING : 0;
+    inference_window_read(&sv->svc, &sv->ring[oldest], &ws);
+    inference_window_mark(&sv->svc, &sv->ring[sv->ring_n % HPA_RING]);
+    sv->ring_n++;
+    int32_t existing = 0;
+    for (uint32_t i = 0; i < r->ntasks; i++)
+        if (r->tasks[i].s == si && r->tasks[i].state != T_DONE && !r->tasks[i].doomed)
+            existing++;
+    struct hpa_input in;
+    memset(&in, 0, sizeof in);
+    in.spec_replicas = sv->desired;
+    in.status_replicas = existing;
+    in.pods_total = existing;
+    in.pods_ready = running;
+    in.metrics[0].valid = running > 0 || sv->scaling->metric != SCENARIO_METRIC_UTILIZATION;
+    double total = metric_value(sv, &ws, running) * (running > 0 ? running : 1);
+    in.metrics[0].value_milli = (int64_t)llround(total * 1000.0);
+    struct hpa_decision d = hpa_step(&sv->hpa, now, &in);
+    if (d.desired != sv->desired && d.reason != HPA_NOT_DUE) {
+        sv->desired = d.desired;
+        reconcile(r, (int)si);
+    }
+}
+
 static void ev_service_tick(struct engine *e, void *ctx, uint64_t arg)
 {
     (void)arg;
     struct run *r = ctx;
     int64_t now = engine_now(e);
-    struct inference_window_stats ws;
-    int32_t running = running_replicas(r);
-    if (r->ecs) {
-        inference_window_read(&r->svc, &r->win, &ws);
-        inference_window_mark(&r->svc, &r->win);
-        double val = metric_value(r, &ws, running);
-        CHECK(r, ecs_service_observe(&r->ecs_svc, 0, now, val, &r->err));
-        struct ecs_service_decision d;
-        ecs_service_evaluate(&r->ecs_svc, now, running, &d);
-        if (d.desired != r->desired) {
-            r->desired = d.desired;
-            reconcile(r);
-        }
-        CHECK(r, engine_after(e, MINUTE, ev_service_tick, r, 0, NULL, &r->err));
-        return;
+    for (unsigned si = 0; si < r->nsvcs && !r->status; si++) {
+        if (r->ecs)
+            ecs_service_tick(r, si, now);
+        else
+            hpa_tick(r, si, now);
     }
-    /* HPA: the metric over the last 60 s (four 15-s marks) */
-    unsigned oldest = r->ring_n >= HPA_RING ? r->ring_n % HPA_RING : 0;
-    inference_window_read(&r->svc, &r->ring[oldest], &ws);
-    inference_window_mark(&r->svc, &r->ring[r->ring_n % HPA_RING]);
-    r->ring_n++;
-    int32_t existing = 0;
-    for (uint32_t i = 0; i < r->ntasks; i++)
-        if (r->tasks[i].state != T_DONE && !r->tasks[i].doomed)
-            existing++;
-    struct hpa_input in;
-    memset(&in, 0, sizeof in);
-    in.spec_replicas = r->desired;
-    in.status_replicas = existing;
-    in.pods_total = existing;
-    in.pods_ready = running;
-    in.metrics[0].valid = running > 0 || r->v->scaling.metric != SCENARIO_METRIC_UTILIZATION;
-    double total = metric_value(r, &ws, running) * (running > 0 ? running : 1);
-    in.metrics[0].value_milli = (int64_t)llround(total * 1000.0);
-    struct hpa_decision d = hpa_step(&r->hpa, now, &in);
-    if (d.desired != r->desired && d.reason != HPA_NOT_DUE) {
-        r->desired = d.desired;
-        reconcile(r);
-    }
-    CHECK(r, engine_after(e, r->hpa.cfg.ctrl.sync_period_us, ev_service_tick, r, 0, NULL, &r->err));
+    int64_t period = r->ecs ? MINUTE : r->svcs[0].hpa.cfg.ctrl.sync_period_us;
+    CHECK(r, engine_after(e, period, ev_service_tick, r, 0, NULL, &r->err));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -658,11 +691,13 @@ static void ecs_capacity_group_step(struct run *r, int gi, int64_t now)
             g->inst_node[n++] = i;
         }
         uint32_t nshapes = 0;
-        if (gi == G_SVC) {
+        if (gi != G_TRAIN) {
             uint32_t pending = 0;
-            for (uint32_t i = 0; i < r->ntasks; i++)
-                if (r->tasks[i].state == T_PENDING && r->tasks[i].cp == cp)
+            for (uint32_t i = 0; i < r->ntasks; i++) {
+                const struct task *t = &r->tasks[i];
+                if (t->state == T_PENDING && t->cp == cp && r->svcs[t->s].gi == gi)
                     pending++;
+            }
             g->shapes[0].count = pending;
             nshapes = pending ? 1 : 0;
         } else {
@@ -742,14 +777,14 @@ static bool karpenter_pick_spot(const struct run *r, int gi)
 }
 
 /* Pending work of group gi as unit sizes in r->units[0 .. *n), largest first:
- * G_SVC one unit per replica, G_TRAIN the GPUs of each pod. */
+ * one unit per service replica, G_TRAIN the GPUs of each pod. */
 static int pending_units(struct run *r, int gi, uint32_t *n)
 {
     if (gi == G_TRAIN)
         return train_pending_units(r, n);
     uint32_t k = 0;
     for (uint32_t i = 0; i < r->ntasks; i++) {
-        if (r->tasks[i].state != T_PENDING)
+        if (r->tasks[i].state != T_PENDING || r->svcs[r->tasks[i].s].gi != gi)
             continue;
         int rc = sim_grow((void **)&r->units, &r->cap_units, sizeof *r->units, k + 1, &r->err);
         if (rc)
@@ -775,14 +810,21 @@ static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg)
         return;
     }
     g->batch_open = false;
-    if (gi == G_SVC)
-        try_place(r);
-    else
+    if (gi == G_TRAIN) {
         train_try_place(r);
+    } else {
+        uint32_t left[G_MAX] = {0};
+        try_place(r, left);
+    }
     uint32_t nunits;
     CHECK(r, pending_units(r, gi, &nunits));
     /* First fit, largest first: nominate pending pods onto in-flight
-     * NodeClaims, then launch NodeClaims for the rest. */
+     * NodeClaims, then launch NodeClaims for the rest. Every batch simulates
+     * from scratch (the pods stay pending until the NodeClaims register), so
+     * earlier nominations are dropped first. */
+    for (uint32_t i = 0; i < r->nnodes; i++)
+        if (r->nodes[i].g == gi)
+            r->nodes[i].nominated = 0;
     for (uint32_t u = 0; u < nunits; u++) {
         uint32_t need = r->units[u];
         bool done = false;
@@ -807,13 +849,14 @@ static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg)
     sim_gauges_update(r);
 }
 
-/* How many more replicas node ni could take now. */
+/* How many more replicas of a service of its group node ni could take now
+ * (the services of a group have one replica shape). */
 static uint32_t node_room(const struct run *r, uint32_t ni)
 {
     const struct node *n = &r->nodes[ni];
-    if (n->state != N_READY || n->g != G_SVC)
+    if (n->state != N_READY || n->g == G_TRAIN)
         return 0;
-    const struct group *g = &r->grp[G_SVC];
+    const struct group *g = &r->grp[n->g];
     uint32_t cid = n->cid;
     int32_t cpu = g->c.cpu_free[cid] / (g->req.cpu_milli ? g->req.cpu_milli : 1);
     int32_t mem = g->c.mem_free[cid] / (g->req.mem_mib ? g->req.mem_mib : 1);
@@ -839,9 +882,9 @@ static void karpenter_disrupt_group(struct run *r, int gi, int64_t now)
         if (n->state != N_READY)
             not_ready++;
     }
-    if (gi == G_SVC) {
+    if (gi != G_TRAIN) {
         for (uint32_t i = 0; i < r->ntasks; i++)
-            pending += r->tasks[i].state == T_PENDING;
+            pending += r->tasks[i].state == T_PENDING && r->svcs[r->tasks[i].s].gi == gi;
     } else {
         pending = train_pending_pods(r);
     }
@@ -860,7 +903,7 @@ static void karpenter_disrupt_group(struct run *r, int gi, int64_t now)
         allowed--;
         total--;
     }
-    if (gi != G_SVC || allowed <= 0 || total <= floor_nodes)
+    if (gi == G_TRAIN || allowed <= 0 || total <= floor_nodes)
         return;
     /* single-node delete: the least loaded node whose replicas fit elsewhere */
     uint32_t best = NO_IDX;
@@ -882,7 +925,7 @@ static void karpenter_disrupt_group(struct run *r, int gi, int64_t now)
         return;
     uint32_t room = 0;
     for (uint32_t i = 0; i < r->nnodes; i++)
-        if (i != best)
+        if (i != best && r->nodes[i].g == gi)
             room += node_room(r, i);
     if (room < r->nodes[best].tasks)
         return;
@@ -895,7 +938,7 @@ static void karpenter_disrupt_group(struct run *r, int gi, int64_t now)
     for (uint32_t t = 0; t < r->ntasks; t++)
         if (r->tasks[t].node == best && r->tasks[t].state == T_RUNNING)
             task_stop(r, t, INFERENCE_DRAIN);
-    reconcile(r);
+    reconcile(r, -1);
 }
 
 static void ev_karpenter_disrupt(struct engine *e, void *ctx, uint64_t arg)
@@ -947,7 +990,7 @@ static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg)
     for (uint32_t t = 0; t < r->ntasks; t++)
         if (r->tasks[t].node == arg && r->tasks[t].state != T_DONE)
             r->tasks[t].doomed = true;
-    reconcile(r);
+    reconcile(r, -1);
 }
 
 static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg)
@@ -967,8 +1010,8 @@ static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg)
                 continue;
             if (tk->state == T_RUNNING || tk->state == T_STOPPING) {
                 tk->state = T_STOPPING;
-                CHECK(r, inference_remove_replica(&r->svc, tk->replica, INFERENCE_KILL_RETRY,
-                                                  &r->err));
+                CHECK(r, inference_remove_replica(&r->svcs[tk->s].svc, tk->replica,
+                                                  INFERENCE_KILL_RETRY, &r->err));
             } else {
                 task_stop(r, t, INFERENCE_KILL_RETRY);
             }
@@ -985,13 +1028,13 @@ static double fragmentation_pct(const struct run *r)
 {
     /* GPU capacity free on ready nodes where a replica cannot start (its
      * CPU, memory or GPU units do not suffice), over all GPUs of ready nodes */
-    const struct group *g = &r->grp[G_SVC];
     double total = 0, frag = 0;
-    uint32_t upg = g->c.pools[g->pool].units_per_gpu;
     for (uint32_t i = 0; i < r->nnodes; i++) {
         const struct node *n = &r->nodes[i];
-        if (n->state != N_READY || n->g != G_SVC)
+        if (n->state != N_READY || n->g == G_TRAIN)
             continue;
+        const struct group *g = &r->grp[n->g];
+        uint32_t upg = g->c.pools[g->pool].units_per_gpu;
         total += g->type->gpus;
         if (!node_room(r, i))
             frag += (double)g->c.res_free[n->cid] / (upg ? upg : 1);
@@ -1004,7 +1047,7 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
     (void)arg;
     struct run *r = ctx;
     int64_t now = engine_now(e);
-    if (r->grp[G_SVC].on) {
+    if (r->nsvcs) {
         r->frag_sum += fragmentation_pct(r);
         r->frag_n++;
     }
@@ -1023,12 +1066,15 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
             int64_t from = n->launch_us > r->sample_prev ? n->launch_us : r->sample_prev;
             r->cost_accrued += price * (double)(now - from) / 3.6e9;
         }
-        struct inference_window_stats ws = {0};
+        double queue = 0;
         uint32_t replicas = 0;
-        if (r->svc_open) {
-            inference_window_read(&r->svc, &r->sample_mark, &ws);
-            inference_window_mark(&r->svc, &r->sample_mark);
-            replicas = inference_active_replicas(&r->svc);
+        for (unsigned si = 0; si < r->nsvcs; si++) {
+            struct service *sv = &r->svcs[si];
+            struct inference_window_stats ws;
+            inference_window_read(&sv->svc, &sv->sample_mark, &ws);
+            inference_window_mark(&sv->svc, &sv->sample_mark);
+            replicas += inference_active_replicas(&sv->svc);
+            queue += ws.queue_mean;
         }
         uint32_t jobs = r->book_open ? r->book.running : 0;
         uint32_t pend = 0;
@@ -1038,7 +1084,7 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
             pend += train_pending_pods(r);
         fprintf(r->series, "%s,%llu,%.0f,%.0f,%.0f,%.4f,%u,%.4f,%u,%u,%.4f\n", r->v->name,
                 (unsigned long long)r->seed, (double)now / 1e6, nodes, gpus, r->g_alloc.level,
-                replicas, ws.queue_mean, pend, jobs, r->cost_accrued);
+                replicas, queue, pend, jobs, r->cost_accrued);
         r->sample_prev = now;
     }
     if (now + r->sc->interval_us <= r->sc->duration_us)
@@ -1055,33 +1101,41 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
     const struct scenario_variant *v = r->v;
     struct gpu_cfg gc;
     memset(&gc, 0, sizeof gc);
-    int sharing = gi == G_SVC ? v->sharing : SCENARIO_SHARE_WHOLE;
-    switch (sharing) {
+    switch (g->sharing) {
     case SCENARIO_SHARE_TIMESLICE:
         gc.mode = GPU_MODE_TIMESLICE;
-        gc.replicas = (uint16_t)v->replicas_per_gpu;
+        gc.replicas = (uint16_t)g->replicas_per_gpu;
         break;
     case SCENARIO_SHARE_MPS:
         gc.mode = GPU_MODE_MPS;
-        gc.replicas = (uint16_t)v->replicas_per_gpu;
+        gc.replicas = (uint16_t)g->replicas_per_gpu;
         break;
     case SCENARIO_SHARE_MIG: {
         gc.mode = GPU_MODE_MIG;
         gc.mig_strategy = GPU_MIG_SINGLE;
         gc.mig_family = cat->gpu_models[g->type->gpu_model].mig_family;
-        int p = gpu_mig_profile_find(gc.mig_family, v->mig_profile);
+        int p = gpu_mig_profile_find(gc.mig_family, g->mig_profile);
         if (p < 0)
-            return os_errorf(err, OS_EINVAL, "unknown MIG profile '%s'", v->mig_profile);
+            return os_errorf(err, OS_EINVAL, "unknown MIG profile '%s'", g->mig_profile);
         gc.mig_n = gpu_mig_single_layout(gc.mig_family, (uint8_t)p, gc.mig_layout);
+        size_t np;
+        g->mig_frac = gpu_mig_profiles(gc.mig_family, &np)[p].compute / 7.0;
         break;
     }
     default:
         gc.mode = GPU_MODE_WHOLE;
         break;
     }
+    /* one stream per group (the service group's is stream 0), so a group's
+     * draws do not depend on what the other groups did */
+    int rc;
+    if ((rc = rng_init(&g->rng_nodes, r->seed, "sim.nodes", (uint64_t)gi, err)) ||
+        (rc = rng_init(&g->rng_tasks, r->seed, "sim.tasks", (uint64_t)gi, err)) ||
+        (rc = rng_init(&g->rng_place, r->seed, "sim.place", (uint64_t)gi, err)))
+        return rc;
     struct cluster_cfg cc = {.max_nodes = (uint32_t)g->max_nodes + 8, .max_groups = 1};
     cc.max_gpus = cc.max_nodes * (uint32_t)(g->type->gpus > 0 ? g->type->gpus : 1);
-    int rc = cluster_init(&g->c, &cc, err);
+    rc = cluster_init(&g->c, &cc, err);
     if (rc)
         return rc;
     g->c_open = true;
@@ -1098,10 +1152,13 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
     g->req.gpu.milli = 1000;
     g->req.gpu.res = gpu_cfg_resource(&gc);
     g->req.group = 1;
-    if (gi == G_SVC) {
-        g->req.cpu_milli = (int32_t)llround(r->inf->cpu * 1000);
-        g->req.mem_mib = (int32_t)llround(r->inf->memory_gib * 1024);
-        g->req.gpu.count = (uint16_t)r->inf->gpus;
+    const struct scenario_inference *inf = gi == G_SVC     ? &r->sc->workload.inference
+                                           : gi == G_FLEET ? &r->sc->workload.fleet
+                                                           : NULL;
+    if (inf) {
+        g->req.cpu_milli = (int32_t)llround(inf->cpu * 1000);
+        g->req.mem_mib = (int32_t)llround(inf->memory_gib * 1024);
+        g->req.gpu.count = (uint16_t)inf->gpus;
         /* replicas per empty node */
         int32_t cpu = (g->type->vcpu * 1000 - 100) / g->req.cpu_milli;
         int32_t mem = (int32_t)(catalog_type_mem_mib(g->type) * 0.9) / g->req.mem_mib;
@@ -1112,8 +1169,7 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
             return os_errorf(err, OS_EINVAL,
                              "%s: a replica (%.2f vCPU, %.2f GiB, %d GPU units) does not fit an "
                              "empty %s node",
-                             r->sc->file, r->inf->cpu, r->inf->memory_gib, r->inf->gpus,
-                             g->type->name);
+                             r->sc->file, inf->cpu, inf->memory_gib, inf->gpus, g->type->name);
         g->per_node = (uint32_t)m;
     } else {
         g->per_node = (uint32_t)g->type->gpus; /* pod sizes are checked by sim_check */
@@ -1152,9 +1208,9 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
             return rc;
         g->cp_open[k] = true;
     }
-    if (gi == G_SVC)
+    if (inf)
         g->shapes[0].need =
-            (struct ecs_capacity_shape){g->req.cpu_milli, g->req.mem_mib, r->inf->gpus};
+            (struct ecs_capacity_shape){g->req.cpu_milli, g->req.mem_mib, inf->gpus};
     uint32_t cap = (uint32_t)g->max_nodes + 8;
     g->inst_buf = calloc(cap, sizeof *g->inst_buf);
     g->inst_node = calloc(cap, sizeof *g->inst_node);
@@ -1163,6 +1219,12 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
     if (!g->inst_buf || !g->inst_node || !g->term_buf || !g->node_of)
         return os_errorf(err, OS_ENOMEM, "out of memory");
     return OS_OK;
+}
+
+/* The JSON path of group gi's spot settings within a variant. */
+static const char *group_path(int gi)
+{
+    return gi == G_SVC ? "spot" : gi == G_FLEET ? "fleet.spot" : "training.spot";
 }
 
 /* The spot pool of group gi (its type, one zone). */
@@ -1203,9 +1265,13 @@ static int spot_pool_of(const struct run *r, int gi, struct spot_pool_cfg *pool,
     return OS_OK;
 }
 
-static int setup_arrivals(struct run *r, struct os_error *err)
+/* Service sv's request stream. Random streams are ("...", sv->idx) of the
+ * seed, so every variant sees the same requests per service. [U] The
+ * azure_day profile has no randomness: fleet models given it all see the
+ * same requests. */
+static int setup_arrivals(struct run *r, struct service *sv, struct os_error *err)
 {
-    const struct scenario_inference *f = r->inf;
+    const struct scenario_inference *f = sv->inf;
     int rc;
     switch (f->arrivals) {
     case SCENARIO_ARR_REPLAY: {
@@ -1213,14 +1279,14 @@ static int setup_arrivals(struct run *r, struct os_error *err)
                                         .time_scale = f->time_scale,
                                         .loop = true,
                                         .end_us = r->sc->duration_us};
-        rc = arrivals_init_replay(&r->arr, &c, err);
+        rc = arrivals_init_replay(&sv->arr, &c, err);
         break;
     }
     case SCENARIO_ARR_DIURNAL: {
-        rc = arrivals_tokens_from_trace(&r->tokens, f->trace_csv, err);
+        rc = arrivals_tokens_from_trace(&sv->tokens, f->trace_csv, err);
         if (rc)
             return rc;
-        r->tokens_open = true;
+        sv->tokens_open = true;
         struct arrivals_nhpp_cfg c;
         memset(&c, 0, sizeof c);
         rc = arrivals_rate_sine(&c.rate, f->mean_rate_per_s, f->amplitude, 86400 * US,
@@ -1228,10 +1294,10 @@ static int setup_arrivals(struct run *r, struct os_error *err)
         if (rc)
             return rc;
         c.end_us = r->sc->duration_us;
-        c.tokens = &r->tokens;
+        c.tokens = &sv->tokens;
         c.seed = r->seed;
-        c.stream = 0;
-        rc = arrivals_init_nhpp(&r->arr, &c, err);
+        c.stream = sv->idx;
+        rc = arrivals_init_nhpp(&sv->arr, &c, err);
         break;
     }
     default: {
@@ -1242,13 +1308,72 @@ static int setup_arrivals(struct run *r, struct os_error *err)
         c.amplitude = f->amplitude;
         c.peak_us = sim_secs(f->peak_hour * 3600.0);
         c.duration_us = r->sc->duration_us;
-        rc = arrivals_init_azure_day(&r->arr, &c, err);
+        rc = arrivals_init_azure_day(&sv->arr, &c, err);
         break;
     }
     }
     if (rc == OS_OK)
-        r->arr_open = true;
+        sv->arr_open = true;
     return rc;
+}
+
+/* Service si: its requests, replicas and service scaling. */
+static int setup_service(struct run *r, unsigned si, struct os_error *err)
+{
+    struct service *sv = &r->svcs[si];
+    sv->req = r->grp[sv->gi].req;
+    sv->gpu_frac = service_gpu_frac(r, sv);
+    struct inference_cfg ic;
+    inference_cfg_defaults(&ic);
+    ic.t_prefill_us = sv->inf->t_prefill_us;
+    ic.t_decode_us = sv->inf->t_decode_us;
+    ic.slo_us = sv->inf->slo_us;
+    ic.queue_timeout_us = sv->inf->queue_timeout_us;
+    ic.seed = r->seed;
+    ic.stream = sv->idx;
+    ic.capacity_hint = 4096;
+    ic.hooks.ctx = sv;
+    ic.hooks.on_replica_gone = on_replica_gone;
+    int rc = inference_init(&sv->svc, &r->e, &ic, err);
+    if (rc)
+        return rc;
+    sv->svc_open = true;
+    if ((rc = setup_arrivals(r, sv, err)) || (rc = inference_feed(&sv->svc, &sv->arr, err)))
+        return rc;
+    sv->desired = sv->inf->initial_replicas;
+    if (r->ecs) {
+        struct ecs_service_cfg scfg;
+        ecs_service_cfg_defaults(&scfg);
+        scfg.min_capacity = sv->inf->min_replicas;
+        scfg.max_capacity = sv->inf->max_replicas;
+        scfg.npolicies = 1;
+        enum ecs_service_metric m =
+            sv->scaling->metric == SCENARIO_METRIC_REQUESTS_PER_TARGET ? ECS_SERVICE_METRIC_ALB_REQ
+            : sv->scaling->metric == SCENARIO_METRIC_UTILIZATION       ? ECS_SERVICE_METRIC_GPU
+                                                                       : ECS_SERVICE_METRIC_CUSTOM;
+        ecs_service_policy_tt(&scfg.policies[0], m, sv->scaling->target);
+        scfg.policies[0].u.tt.scale_out_cooldown_us = sv->scaling->out_cooldown_us;
+        scfg.policies[0].u.tt.scale_in_cooldown_us = sv->scaling->in_cooldown_us;
+        if ((rc = ecs_service_init(&sv->ecs_svc, &scfg, sv->desired, err)))
+            return rc;
+        sv->ecs_svc_open = true;
+    } else {
+        struct hpa_cfg hc;
+        hpa_cfg_defaults(&hc);
+        hc.ctrl.downscale_window_us = sv->scaling->down_window_us;
+        hc.spec.min_replicas = sv->inf->min_replicas > 0 ? sv->inf->min_replicas : 1;
+        hc.spec.max_replicas = sv->inf->max_replicas;
+        hc.spec.nmetrics = 1;
+        hc.spec.metrics[0] = (struct hpa_metric_spec){
+            .source = HPA_SOURCE_EXTERNAL,
+            .target = HPA_TARGET_AVERAGE_VALUE,
+            .target_milli = (int64_t)llround(sv->scaling->target * 1000.0),
+        };
+        if ((rc = hpa_init(&sv->hpa, &hc, err)))
+            return rc;
+        sv->hpa_open = true;
+    }
+    return OS_OK;
 }
 
 static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
@@ -1258,20 +1383,40 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     int rc = engine_init(&r->e, 1 << 14, err);
     if (rc)
         return rc;
-    if ((rc = rng_init(&r->rng_nodes, r->seed, "sim.nodes", 0, err)) ||
-        (rc = rng_init(&r->rng_tasks, r->seed, "sim.tasks", 0, err)) ||
-        (rc = rng_init(&r->rng_place, r->seed, "sim.place", 0, err)))
-        return rc;
     struct spot_pool_cfg pools[G_MAX];
     size_t npools = 0;
     for (int gi = 0; gi < G_MAX; gi++) {
-        if (!r->grp[gi].on)
+        struct group *g = &r->grp[gi];
+        if (!g->on)
             continue;
         if ((rc = setup_group(r, cat, gi, err)))
             return rc;
-        r->grp[gi].market_pool = npools;
-        if ((rc = spot_pool_of(r, gi, &pools[npools++], err)))
-            return rc;
+        /* groups of one instance type share its market (one zone) */
+        int same = -1;
+        for (int k = 0; k < gi; k++)
+            if (r->grp[k].on && r->grp[k].type == g->type)
+                same = k;
+        if (same < 0) {
+            g->market_pool = npools;
+            if ((rc = spot_pool_of(r, gi, &pools[npools++], err)))
+                return rc;
+            continue;
+        }
+        const struct scenario_spot *a = r->grp[same].spot, *b = g->spot;
+        if (a->price != b->price || a->discount != b->discount ||
+            a->interruptions_per_hour != b->interruptions_per_hour ||
+            a->launch_fail_prob != b->launch_fail_prob ||
+            a->fallback_on_demand != b->fallback_on_demand || strcmp(a->trace_csv, b->trace_csv) ||
+            strcmp(a->trace_zone, b->trace_zone) ||
+            strcmp(a->trace_instance_type, b->trace_instance_type) ||
+            a->time_scale != b->time_scale)
+            return os_errorf(err, OS_EINVAL,
+                             "%s: $.variants[%u]: %s and %s run on %s but describe its spot market "
+                             "differently (price, discount, interruptions, launch failures must "
+                             "match)",
+                             sc->file, (unsigned)(v - sc->variants), group_path(same),
+                             group_path(gi), g->type->name);
+        g->market_pool = r->grp[same].market_pool;
     }
     /* spot market: one pool per group */
     struct spot_market_cfg mc;
@@ -1310,58 +1455,9 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     metrics_gauge_init(&r->g_pending, 0, 0);
     if (r->grp[G_TRAIN].on && (rc = train_setup(r, err)))
         return rc;
-    if (!r->grp[G_SVC].on)
-        return OS_OK;
-    /* the service */
-    struct inference_cfg ic;
-    inference_cfg_defaults(&ic);
-    ic.t_prefill_us = r->inf->t_prefill_us;
-    ic.t_decode_us = r->inf->t_decode_us;
-    ic.slo_us = r->inf->slo_us;
-    ic.queue_timeout_us = r->inf->queue_timeout_us;
-    ic.seed = r->seed;
-    ic.capacity_hint = 4096;
-    ic.hooks.ctx = r;
-    ic.hooks.on_replica_gone = on_replica_gone;
-    if ((rc = inference_init(&r->svc, &r->e, &ic, err)))
-        return rc;
-    r->svc_open = true;
-    if ((rc = setup_arrivals(r, err)) || (rc = inference_feed(&r->svc, &r->arr, err)))
-        return rc;
-    /* service scaling */
-    r->desired = r->inf->initial_replicas;
-    if (r->ecs) {
-        struct ecs_service_cfg scfg;
-        ecs_service_cfg_defaults(&scfg);
-        scfg.min_capacity = r->inf->min_replicas;
-        scfg.max_capacity = r->inf->max_replicas;
-        scfg.npolicies = 1;
-        enum ecs_service_metric m =
-            v->scaling.metric == SCENARIO_METRIC_REQUESTS_PER_TARGET ? ECS_SERVICE_METRIC_ALB_REQ
-            : v->scaling.metric == SCENARIO_METRIC_UTILIZATION       ? ECS_SERVICE_METRIC_GPU
-                                                                     : ECS_SERVICE_METRIC_CUSTOM;
-        ecs_service_policy_tt(&scfg.policies[0], m, v->scaling.target);
-        scfg.policies[0].u.tt.scale_out_cooldown_us = v->scaling.out_cooldown_us;
-        scfg.policies[0].u.tt.scale_in_cooldown_us = v->scaling.in_cooldown_us;
-        if ((rc = ecs_service_init(&r->ecs_svc, &scfg, r->desired, err)))
+    for (unsigned si = 0; si < r->nsvcs; si++)
+        if ((rc = setup_service(r, si, err)))
             return rc;
-        r->ecs_svc_open = true;
-    } else {
-        struct hpa_cfg hc;
-        hpa_cfg_defaults(&hc);
-        hc.ctrl.downscale_window_us = v->scaling.down_window_us;
-        hc.spec.min_replicas = r->inf->min_replicas > 0 ? r->inf->min_replicas : 1;
-        hc.spec.max_replicas = r->inf->max_replicas;
-        hc.spec.nmetrics = 1;
-        hc.spec.metrics[0] = (struct hpa_metric_spec){
-            .source = HPA_SOURCE_EXTERNAL,
-            .target = HPA_TARGET_AVERAGE_VALUE,
-            .target_milli = (int64_t)llround(v->scaling.target * 1000.0),
-        };
-        if ((rc = hpa_init(&r->hpa, &hc, err)))
-            return rc;
-        r->hpa_open = true;
-    }
     return OS_OK;
 }
 
@@ -1404,21 +1500,28 @@ static int warm_start(struct run *r, struct os_error *err)
     if (r->grp[G_TRAIN].on &&
         (rc = warm_nodes(r, G_TRAIN, (uint32_t)r->grp[G_TRAIN].min_nodes, err)))
         return rc;
-    if (!r->grp[G_SVC].on)
-        return OS_OK;
-    const struct group *g = &r->grp[G_SVC];
-    uint32_t want = (uint32_t)r->desired;
-    uint32_t nodes = (want + g->per_node - 1) / g->per_node;
-    if (nodes < (uint32_t)g->min_nodes)
-        nodes = (uint32_t)g->min_nodes;
-    if ((rc = warm_nodes(r, G_SVC, nodes, err)))
-        return rc;
-    for (uint32_t k = 0; k < want; k++) {
-        uint32_t ti;
-        if ((rc = task_new(r, &ti)))
+    for (int gi = G_SVC; gi <= G_FLEET; gi++) {
+        const struct group *g = &r->grp[gi];
+        if (!g->on)
+            continue;
+        uint32_t want = 0;
+        for (unsigned si = 0; si < r->nsvcs; si++)
+            if (r->svcs[si].gi == gi)
+                want += (uint32_t)r->svcs[si].desired;
+        uint32_t nodes = (want + g->per_node - 1) / g->per_node;
+        if (nodes < (uint32_t)g->min_nodes)
+            nodes = (uint32_t)g->min_nodes;
+        if ((rc = warm_nodes(r, gi, nodes, err)))
             return rc;
     }
-    try_place(r);
+    for (unsigned si = 0; si < r->nsvcs; si++)
+        for (int32_t k = 0; k < r->svcs[si].desired; k++) {
+            uint32_t ti;
+            if ((rc = task_new(r, si, &ti)))
+                return rc;
+        }
+    uint32_t left[G_MAX] = {0};
+    try_place(r, left);
     /* the placed replicas are running at time 0 */
     for (uint32_t i = 0; i < r->ntasks; i++) {
         struct task *t = &r->tasks[i];
@@ -1439,16 +1542,20 @@ static int warm_start(struct run *r, struct os_error *err)
 static void teardown(struct run *r)
 {
     train_teardown(r);
-    if (r->svc_open)
-        inference_destroy(&r->svc);
-    if (r->arr_open)
-        arrivals_destroy(&r->arr);
-    if (r->tokens_open)
-        arrivals_tokens_destroy(&r->tokens);
-    if (r->hpa_open)
-        hpa_destroy(&r->hpa);
-    if (r->ecs_svc_open)
-        ecs_service_destroy(&r->ecs_svc);
+    for (unsigned si = 0; si < r->nsvcs; si++) {
+        struct service *sv = &r->svcs[si];
+        if (sv->svc_open)
+            inference_destroy(&sv->svc);
+        if (sv->arr_open)
+            arrivals_destroy(&sv->arr);
+        if (sv->tokens_open)
+            arrivals_tokens_destroy(&sv->tokens);
+        if (sv->hpa_open)
+            hpa_destroy(&sv->hpa);
+        if (sv->ecs_svc_open)
+            ecs_service_destroy(&sv->ecs_svc);
+        free(sv->replica_task);
+    }
     for (int gi = 0; gi < G_MAX; gi++) {
         struct group *g = &r->grp[gi];
         for (int k = 0; k < 2; k++) {
@@ -1461,6 +1568,9 @@ static void teardown(struct run *r)
             placer_destroy(&g->placer);
         if (g->c_open)
             cluster_destroy(&g->c);
+        rng_destroy(&g->rng_nodes);
+        rng_destroy(&g->rng_tasks);
+        rng_destroy(&g->rng_place);
         free(g->inst_buf);
         free(g->inst_node);
         free(g->term_buf);
@@ -1474,13 +1584,9 @@ static void teardown(struct run *r)
         metrics_hist_destroy(&r->h_pending);
         metrics_hist_destroy(&r->h_start);
     }
-    rng_destroy(&r->rng_nodes);
-    rng_destroy(&r->rng_tasks);
-    rng_destroy(&r->rng_place);
     engine_destroy(&r->e);
     free(r->nodes);
     free(r->tasks);
-    free(r->replica_task);
     free(r->units);
     if (r->series)
         fclose(r->series);
@@ -1529,12 +1635,48 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
         if (rc)
             return rc;
     }
+    /* the LLM service, and the fleet's models summed */
     struct inference_summary s;
     memset(&s, 0, sizeof s);
-    bool svc = r->svc_open;
+    bool svc = r->sc->workload.has_inference;
     if (svc)
-        inference_summarize(&r->svc, &s);
-    cost_add_requests(&r->cost, s.requests_total);
+        inference_summarize(&r->svcs[0].svc, &s);
+    unsigned f0 = svc ? 1 : 0;
+    bool fleet = r->nsvcs > f0;
+    uint64_t requests = 0, f_requests = 0;
+    double little = 0, f_left = 0, f_met = 0, f_replicas = 0;
+    struct metrics_hist f_lat;
+    memset(&f_lat, 0, sizeof f_lat);
+    if (fleet) {
+        int rc = metrics_hist_init(&f_lat, 0, INT64_MAX, err);
+        if (rc)
+            return rc;
+    }
+    for (unsigned si = 0; si < r->nsvcs; si++) {
+        struct inference_summary x;
+        inference_summarize(&r->svcs[si].svc, &x);
+        requests += x.requests_total;
+        if (x.time_in_system_s > 0) {
+            double e = fabs(x.in_system_area_s - x.time_in_system_s) / x.time_in_system_s;
+            little = e > little ? e : little;
+        }
+        if (si < f0)
+            continue;
+        f_requests += x.requests_total;
+        double left = (double)(x.completed + x.rejected + x.timed_out + x.killed);
+        f_left += left;
+        f_met += left * x.slo_attainment_pct / 100.0;
+        f_replicas += x.replicas_mean;
+        int rc = metrics_hist_merge(&f_lat, &r->svcs[si].svc.latency, err);
+        if (rc) {
+            metrics_hist_destroy(&f_lat);
+            return rc;
+        }
+    }
+    double f_p99 = fleet ? metrics_hist_quantile(&f_lat, 0.99) / 1000.0 : NAN;
+    double f_p50 = fleet ? metrics_hist_quantile(&f_lat, 0.50) / 1000.0 : NAN;
+    metrics_hist_destroy(&f_lat);
+    cost_add_requests(&r->cost, requests);
     /* inference replicas lose no stored work (killed requests are retried and
      * counted); training jobs lose the work since their checkpoint */
     struct training_summary ts;
@@ -1557,7 +1699,7 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     sim_put(o, "tco_usd", cr.tco_usd);
     sim_put(o, "ops_cost_usd", cr.ops_usd);
     sim_put(o, "cost_per_1k_requests_usd",
-            s.requests_total ? cr.cost_usd * 1000.0 / (double)s.requests_total : NAN);
+            requests ? cr.cost_usd * 1000.0 / (double)requests : NAN);
     sim_put(o, "cost_per_gpu_hour_usd", cr.gpu_used_h > 0 ? cr.cost_usd / cr.gpu_used_h : NAN);
     sim_put(o, "idle_cost_usd", cr.idle_usd);
     sim_put(o, "spot_savings_usd", cr.spot_savings_usd);
@@ -1585,11 +1727,12 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     sim_put(o, "spot_interruptions", (double)r->interruptions);
     sim_put(o, "spot_instance_hours", r->spot_exposure_s / 3600.0);
     sim_put(o, "instances_launched", (double)r->launches);
-    sim_put(o, "littles_law_rel_err",
-            !svc ? na
-            : s.time_in_system_s > 0
-                ? fabs(s.in_system_area_s - s.time_in_system_s) / s.time_in_system_s
-                : 0);
+    sim_put(o, "littles_law_rel_err", r->nsvcs ? little : na);
+    sim_put(o, "fleet_latency_p50_ms", f_p50);
+    sim_put(o, "fleet_latency_p99_ms", f_p99);
+    sim_put(o, "fleet_slo_attainment_pct", fleet && f_left > 0 ? 100.0 * f_met / f_left : na);
+    sim_put(o, "fleet_requests_total", fleet ? (double)f_requests : na);
+    sim_put(o, "fleet_replicas_mean", fleet ? f_replicas : na);
     if ((rc = train_results(r, o, err)))
         return rc;
     sim_put(o, "events", (double)engine_fired(&r->e));
@@ -1608,7 +1751,7 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
         for (int k = 1; svc && k <= 200 && s.completed; k++) {
             double q = k / 200.0;
             fprintf(m, "%s,%.3f,%.3f\n", r->v->name,
-                    metrics_hist_quantile(&r->svc.latency, q) / 1000.0, q);
+                    metrics_hist_quantile(&r->svcs[0].svc.latency, q) / 1000.0, q);
         }
         fclose(m);
         o->cdf = buf;
@@ -1624,25 +1767,82 @@ void sim_result_destroy(struct sim_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Group gi's type from the catalog; OS_EINVAL naming the JSON path. */
+/* Group gi's type and settings from the variant; OS_EINVAL naming the JSON
+ * path. */
 static int group_init(struct run *r, const struct catalog *cat, int gi, unsigned v,
                       struct os_error *err)
 {
     const struct scenario_variant *var = r->v;
     struct group *g = &r->grp[gi];
-    const char *name = gi == G_SVC ? var->instance_type : var->training.instance_type;
+    static const char *const paths[G_MAX] = {"instance_type", "fleet.instance_type",
+                                             "training.instance_type"};
+    const char *name = gi == G_SVC     ? var->instance_type
+                       : gi == G_FLEET ? var->fleet.instance_type
+                                       : var->training.instance_type;
     int ti = catalog_find_type(cat, name);
     if (ti < 0 || cat->types[ti].gpus < 1)
         return os_errorf(err, OS_EINVAL, "%s: $.variants[%u].%s: no GPU type '%s'", r->sc->file, v,
-                         gi == G_SVC ? "instance_type" : "training.instance_type", name);
+                         paths[gi], name);
     g->on = true;
     g->type = &cat->types[ti];
     g->rel_speed = cat->gpu_models[g->type->gpu_model].relative_speed;
-    g->spot = gi == G_SVC ? &var->spot : &var->training.spot;
-    g->placement = gi == G_SVC ? var->placement : var->training.placement;
-    g->min_nodes = gi == G_SVC ? var->min_nodes : var->training.min_nodes;
-    g->max_nodes = gi == G_SVC ? var->max_nodes : var->training.max_nodes;
+    g->sharing = SCENARIO_SHARE_WHOLE;
+    g->timeslice_overhead = 0;
+    g->replicas_per_gpu = 1;
+    g->mig_profile = "";
+    switch (gi) {
+    case G_SVC:
+        g->spot = &var->spot;
+        g->placement = var->placement;
+        g->min_nodes = var->min_nodes;
+        g->max_nodes = var->max_nodes;
+        g->sharing = var->sharing;
+        g->replicas_per_gpu = var->replicas_per_gpu;
+        g->mig_profile = var->mig_profile;
+        g->timeslice_overhead = var->timeslice_overhead;
+        break;
+    case G_FLEET:
+        g->spot = &var->fleet.spot;
+        g->placement = var->fleet.placement;
+        g->min_nodes = var->fleet.min_nodes;
+        g->max_nodes = var->fleet.max_nodes;
+        g->sharing = var->fleet.sharing;
+        g->replicas_per_gpu = var->fleet.replicas_per_gpu;
+        g->mig_profile = var->fleet.mig_profile;
+        g->timeslice_overhead = var->fleet.timeslice_overhead;
+        break;
+    default:
+        g->spot = &var->training.spot;
+        g->placement = var->training.placement;
+        g->min_nodes = var->training.min_nodes;
+        g->max_nodes = var->training.max_nodes;
+        break;
+    }
     return OS_OK;
+}
+
+/* The services: the LLM service first, then one per fleet model. */
+static void services_init(struct run *r)
+{
+    const struct scenario *sc = r->sc;
+    r->nsvcs = 0;
+    if (sc->workload.has_inference) {
+        struct service *sv = &r->svcs[r->nsvcs++];
+        sv->gi = G_SVC;
+        sv->inf = &sc->workload.inference;
+        sv->scaling = &r->v->scaling;
+    }
+    for (int k = 0; sc->workload.has_fleet && k < sc->workload.fleet.models; k++) {
+        struct service *sv = &r->svcs[r->nsvcs++];
+        sv->gi = G_FLEET;
+        sv->inf = &sc->workload.fleet;
+        sv->scaling = &r->v->fleet.scaling;
+    }
+    for (unsigned si = 0; si < r->nsvcs; si++) {
+        r->svcs[si].r = r;
+        /* stream 0 is the LLM service's, 1 + k fleet model k's */
+        r->svcs[si].idx = (uint8_t)(sc->workload.has_inference ? si : si + 1);
+    }
 }
 
 int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, uint64_t seed,
@@ -1654,18 +1854,20 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
         return os_errorf(err, OS_ENOMEM, "out of memory");
     r->sc = sc;
     r->v = &sc->variants[v];
-    r->inf = &sc->workload.inference;
     r->ecs = r->v->orchestrator == SCENARIO_ORCH_ECS;
     r->seed = seed;
     int rc = OS_OK;
     if (sc->workload.has_inference)
         rc = group_init(r, cat, G_SVC, v, err);
+    if (!rc && sc->workload.has_fleet)
+        rc = group_init(r, cat, G_FLEET, v, err);
     if (!rc && sc->workload.has_training)
         rc = group_init(r, cat, G_TRAIN, v, err);
     if (rc) {
         free(r);
         return rc;
     }
+    services_init(r);
     r->want_series = want_series;
     if (want_series) {
         r->series = open_memstream(&r->series_buf, &r->series_len);
@@ -1678,10 +1880,12 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
     if (!rc)
         rc = warm_start(r, err);
     if (!rc) {
-        if (r->svc_open) {
+        if (r->nsvcs) {
             engine_after(&r->e, r->ecs ? MINUTE : 0, ev_service_tick, r, 0, NULL, err);
-            inference_window_mark(&r->svc, &r->win);
-            inference_window_mark(&r->svc, &r->sample_mark);
+            for (unsigned si = 0; si < r->nsvcs; si++) {
+                inference_window_mark(&r->svcs[si].svc, &r->svcs[si].win);
+                inference_window_mark(&r->svcs[si].svc, &r->svcs[si].sample_mark);
+            }
         }
         if (r->ecs)
             engine_after(&r->e, MINUTE / 2, ev_ecs_capacity, r, 0, NULL, err);
@@ -1691,9 +1895,9 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
         engine_run(&r->e, sc->duration_us);
         if (r->status)
             rc = os_errorf(err, r->status, "%s: variant %s: %s", sc->file, r->v->name, r->err.msg);
-        else if (r->svc_open && (rc = inference_status(&r->svc, err)))
-            ;
-        else
+        for (unsigned si = 0; !rc && si < r->nsvcs; si++)
+            rc = inference_status(&r->svcs[si].svc, err);
+        if (!rc)
             rc = finish(r, out, err);
     }
     teardown(r);
@@ -1756,6 +1960,45 @@ static void check_training(const struct scenario *sc, const struct catalog_insta
     }
 }
 
+/* The model of a service fits its GPU share on type t. pre: "" or "fleet.". */
+static void check_share(const struct scenario *sc, const struct catalog *cat, unsigned i,
+                        const char *pre, const struct catalog_instance *t, int sharing,
+                        int replicas_per_gpu, const char *mig_profile, double need,
+                        struct schema_diag *d)
+{
+    const struct catalog_gpu_model *g = &cat->gpu_models[t->gpu_model];
+    double mem = g->memory_gb;
+    const char *what = "the GPU";
+    if (sharing == SCENARIO_SHARE_MIG) {
+        if (!g->mig) {
+            schema_diag_add(d, "%s: $.variants[%u].%ssharing: %s (%s) is not MIG capable", sc->file,
+                            i, pre, t->name, g->name);
+            return;
+        }
+        int p = gpu_mig_profile_find(g->mig_family, mig_profile);
+        if (p < 0) {
+            schema_diag_add(d, "%s: $.variants[%u].%smig_profile: '%s' is not a MIG profile of %s",
+                            sc->file, i, pre, mig_profile, g->name);
+            return;
+        }
+        size_t n;
+        mem = gpu_mig_profiles(g->mig_family, &n)[p].mem_gb;
+        what = "the MIG instance";
+    } else if (sharing == SCENARIO_SHARE_TIMESLICE) {
+        /* no memory isolation: R copies of the model share the GPU */
+        mem = g->memory_gb / (double)replicas_per_gpu;
+        what = "its 1/replicas_per_gpu share of GPU memory";
+    } else if (sharing == SCENARIO_SHARE_MPS) {
+        mem = g->memory_gb / (double)replicas_per_gpu;
+        what = "the MPS client's memory cap";
+    }
+    if (need > mem)
+        schema_diag_add(
+            d, "%s: $.variants[%u]%s%.*s: the model needs %.1f GB but %s has %.1f GB on %s",
+            sc->file, i, *pre ? "." : "", *pre ? (int)strlen(pre) - 1 : 0, pre, need, what, mem,
+            t->name);
+}
+
 void sim_check(const struct scenario *sc, const struct catalog *cat, struct schema_diag *d)
 {
     for (unsigned i = 0; i < sc->nvariants; i++) {
@@ -1766,43 +2009,19 @@ void sim_check(const struct scenario *sc, const struct catalog *cat, struct sche
             if (tt)
                 check_training(sc, tt, i, d);
         }
+        if (sc->workload.has_fleet) {
+            const struct catalog_instance *ft =
+                check_type(sc, cat, i, "fleet.instance_type", v->fleet.instance_type, d);
+            if (ft)
+                check_share(sc, cat, i, "fleet.", ft, v->fleet.sharing, v->fleet.replicas_per_gpu,
+                            v->fleet.mig_profile, sc->workload.fleet.model_memory_gb, d);
+        }
         if (!sc->workload.has_inference)
             continue;
         const struct catalog_instance *t =
             check_type(sc, cat, i, "instance_type", v->instance_type, d);
-        if (!t)
-            continue;
-        const struct catalog_gpu_model *g = &cat->gpu_models[t->gpu_model];
-        double mem = g->memory_gb, need = sc->workload.inference.model_memory_gb;
-        const char *what = "the GPU";
-        if (v->sharing == SCENARIO_SHARE_MIG) {
-            if (!g->mig) {
-                schema_diag_add(d, "%s: $.variants[%u].sharing: %s (%s) is not MIG capable",
-                                sc->file, i, t->name, g->name);
-                continue;
-            }
-            int p = gpu_mig_profile_find(g->mig_family, v->mig_profile);
-            if (p < 0) {
-                schema_diag_add(d,
-                                "%s: $.variants[%u].mig_profile: '%s' is not a MIG profile of %s",
-                                sc->file, i, v->mig_profile, g->name);
-                continue;
-            }
-            size_t n;
-            mem = gpu_mig_profiles(g->mig_family, &n)[p].mem_gb;
-            what = "the MIG instance";
-        } else if (v->sharing == SCENARIO_SHARE_TIMESLICE) {
-            /* no memory isolation: R copies of the model share the GPU */
-            mem = g->memory_gb / (double)v->replicas_per_gpu;
-            what = "its 1/replicas_per_gpu share of GPU memory";
-        } else if (v->sharing == SCENARIO_SHARE_MPS) {
-            mem = g->memory_gb / (double)v->replicas_per_gpu;
-            what = "the MPS client's memory cap";
-        }
-        if (need > mem)
-            schema_diag_add(d,
-                            "%s: $.variants[%u]: the model needs %.1f GB but %s has %.1f GB on "
-                            "%s",
-                            sc->file, i, need, what, mem, t->name);
+        if (t)
+            check_share(sc, cat, i, "", t, v->sharing, v->replicas_per_gpu, v->mig_profile,
+                        sc->workload.inference.model_memory_gb, d);
     }
 }

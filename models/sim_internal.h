@@ -3,10 +3,14 @@
  * (nodes, the inference service, autoscalers, spot, sampling, results) and
  * models/sim_train.c (gang-scheduled training jobs). Not a public interface.
  *
- * A run has up to two node groups, each its own capacity provider / NodePool
- * of one instance type and its own placement state:
- *   G_SVC    the inference service's nodes (the variant's instance_type)
- *   G_TRAIN  the training jobs' nodes (the variant's training.instance_type)
+ * A run has up to three node groups, each its own capacity provider / NodePool
+ * of one instance type, GPU sharing mode and placement state:
+ *   G_SVC    the LLM service's nodes (the variant's instance_type, sharing)
+ *   G_FLEET  the small-model fleet's nodes (the variant's fleet.*)
+ *   G_TRAIN  the training jobs' nodes (the variant's training.*)
+ * and up to 1 + 16 inference services: the LLM service (on G_SVC) and one per
+ * fleet model (on G_FLEET), each with its own requests, replicas and service
+ * scaling.
  * [U] SIM_GROUPS: a workload never runs on the other group's nodes (each
  * workload has its own capacity provider / NodePool, selected by a memberOf
  * constraint or a nodeSelector), so each group keeps its own cluster state.
@@ -41,7 +45,8 @@
 
 enum node_state { N_PROVISIONING, N_REGISTERING, N_READY, N_DRAINING, N_GONE };
 enum task_state { T_PENDING, T_STARTING, T_RUNNING, T_STOPPING, T_DONE };
-enum { G_SVC = 0, G_TRAIN = 1, G_MAX = 2 };
+enum { G_SVC = 0, G_FLEET = 1, G_TRAIN = 2, G_MAX = 3 };
+#define SIM_MAX_SERVICES 17 /* the LLM service and up to 16 fleet models */
 
 struct node {
     uint32_t cid; /* node id in its group's cluster */
@@ -51,7 +56,7 @@ struct node {
     bool cached; /* image pulled on this node */
     bool evicting;
     bool noticed; /* spot: the interruption notice came */
-    int cp; /* ECS capacity provider (0 on-demand, 1 spot) */
+    int cp;       /* ECS capacity provider (0 on-demand, 1 spot) */
     int64_t launch_us, ready_us, empty_since;
     uint32_t tasks;     /* replicas or training pods placed (starting, running, stopping) */
     uint32_t nominated; /* Karpenter: units of pending work counted against it while in flight */
@@ -63,6 +68,7 @@ struct node {
 /* An inference replica (ECS task / pod). */
 struct task {
     uint8_t state;
+    uint8_t s;   /* service */
     bool doomed; /* replaced: not counted against desired, stops at its node's end */
     int cp;
     uint32_t node; /* index into nodes, NO_IDX when not placed */
@@ -87,6 +93,11 @@ struct job {
 /* A node group: one instance type, its cluster state, placer and capacity. */
 struct group {
     bool on;
+    int sharing;               /* enum scenario_sharing */
+    int replicas_per_gpu;      /* TIMESLICE/MPS */
+    const char *mig_profile;   /* MIG */
+    double timeslice_overhead; /* TIMESLICE */
+    double mig_frac;           /* MIG: compute slices / 7 of the profile */
     const struct catalog_instance *type;
     double rel_speed; /* of its GPU model */
     const struct scenario_spot *spot;
@@ -99,7 +110,7 @@ struct group {
     bool placer_open;
     uint16_t pool;
     struct pod_req req; /* G_SVC: a replica; G_TRAIN: the base of a pod */
-    uint32_t per_node;  /* units an empty node holds: G_SVC replicas, G_TRAIN GPUs */
+    uint32_t per_node;  /* units an empty node holds: service replicas, G_TRAIN GPUs */
     uint32_t *node_of;  /* cluster node id -> index into nodes */
     /* ECS capacity providers */
     int ncp;
@@ -111,10 +122,36 @@ struct group {
     struct ecs_capacity_instance *inst_buf;
     uint32_t *inst_node, *term_buf;
     struct ecs_capacity_group shapes[SCENARIO_MAX_GANGS + 1];
+    struct rng rng_nodes, rng_tasks, rng_place; /* streams (seed, name, group) */
     /* Karpenter */
     int64_t batch_start, batch_last;
     bool batch_open;
     size_t market_pool;
+};
+
+/* One inference service: the LLM service or one fleet model. */
+struct service {
+    struct run *r;
+    uint8_t idx;
+    uint8_t gi; /* its node group */
+    const struct scenario_inference *inf;
+    const struct scenario_scaling *scaling;
+    struct pod_req req; /* a replica */
+    double gpu_frac;    /* physical GPUs per replica (whole 1 per GPU, MIG g/7, shared 1/R) */
+    struct inference svc;
+    struct arrivals arr;
+    struct arrivals_tokens tokens;
+    bool arr_open, tokens_open, svc_open;
+    int32_t desired;
+    struct ecs_service ecs_svc;
+    bool ecs_svc_open;
+    struct hpa hpa;
+    bool hpa_open;
+    struct inference_window win, sample_mark;
+    struct inference_window ring[HPA_RING];
+    unsigned ring_n;
+    uint32_t *replica_task; /* replica id -> task index */
+    uint32_t cap_replicas;
 };
 
 struct run {
@@ -128,30 +165,17 @@ struct run {
 
     struct engine e;
     struct group grp[G_MAX];
-    struct rng rng_nodes, rng_tasks, rng_place;
 
     struct node *nodes;
     uint32_t nnodes, cap_nodes;
     struct task *tasks;
     uint32_t ntasks, cap_tasks;
-    uint32_t *replica_task; /* replica id -> task index */
-    uint32_t cap_replicas;
     uint32_t *units; /* Karpenter: sizes of pending work (scratch) */
     uint32_t cap_units;
 
-    /* service */
-    struct inference svc;
-    struct arrivals arr;
-    struct arrivals_tokens tokens;
-    bool arr_open, tokens_open, svc_open;
-    int32_t desired;
-    struct ecs_service ecs_svc;
-    bool ecs_svc_open;
-    struct hpa hpa;
-    bool hpa_open;
-    struct inference_window win;
-    struct inference_window ring[HPA_RING];
-    unsigned ring_n;
+    /* services: [0] the LLM service when the workload has one, then the fleet */
+    struct service svcs[SIM_MAX_SERVICES];
+    unsigned nsvcs;
 
     /* training */
     struct training book;
@@ -195,7 +219,6 @@ struct run {
     FILE *series;
     char *series_buf;
     size_t series_len;
-    struct inference_window sample_mark;
     int64_t sample_prev;
     double cost_accrued;
 };

@@ -156,7 +156,7 @@ static bool place_gang(struct run *r, uint32_t id)
     uint32_t k;
     for (k = 0; k < j->pods; k++) {
         struct placement pl;
-        if (placer_decide(&g->placer, &g->c, &req, r->rng_place.r, &pl) != OS_OK)
+        if (placer_decide(&g->placer, &g->c, &req, g->rng_place.r, &pl) != OS_OK)
             break;
         uint32_t ni = g->node_of[pl.node];
         if (r->nodes[ni].state != N_READY)

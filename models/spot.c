@@ -12,11 +12,14 @@
  */
 #include "models/spot.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
@@ -742,4 +745,615 @@ void spot_try_launch(struct spot_market *m, size_t pool, uint64_t attempt_id,
             return;
         }
     }
+}
+
+/* --- estimates from an availability log ---------------------------------------
+ *
+ * The log is read line by line with getline(); each line is matched against
+ * the five event formats by a small cursor matcher (no sscanf, whose %s and
+ * %d accept more than the formats allow). Instances are found by id through an
+ * open-addressing index (FNV-1a), so reading is linear in the log's length.
+ * Timestamps are converted by hand (days from the civil date), never through
+ * the C library's locale or time zone.
+ */
+
+#define SPOT_MS_PER_HOUR 3600000.0
+
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (H. Hinnant's
+ * days_from_civil). */
+static int64_t spot_days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int spot_days_in_month(int64_t y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+/* Reads exactly n decimal digits. */
+static bool spot_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        v = v * 10 + (c - '0');
+    }
+    *p += n;
+    *out = v;
+    return true;
+}
+
+static bool spot_lit(const char **p, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (strncmp(*p, lit, n) != 0)
+        return false;
+    *p += n;
+    return true;
+}
+
+/* Parses `[YYYY-MM-DDTHH:MM:SS[.f...]Z] ` into Unix milliseconds (fractions
+ * beyond milliseconds are truncated). */
+static bool spot_parse_stamp(const char **p, int64_t *ms)
+{
+    int y, mo, d, h, mi, s, frac = 0;
+    const char *q = *p;
+    if (!(spot_lit(&q, "[") && spot_digits(&q, 4, &y) && spot_lit(&q, "-") &&
+          spot_digits(&q, 2, &mo) && spot_lit(&q, "-") && spot_digits(&q, 2, &d) &&
+          spot_lit(&q, "T") && spot_digits(&q, 2, &h) && spot_lit(&q, ":") &&
+          spot_digits(&q, 2, &mi) && spot_lit(&q, ":") && spot_digits(&q, 2, &s)))
+        return false;
+    if (*q == '.') {
+        int ndig = 0;
+        for (q++; *q >= '0' && *q <= '9'; q++, ndig++)
+            if (ndig < 3)
+                frac = frac * 10 + (*q - '0');
+        if (ndig == 0)
+            return false;
+        for (; ndig < 3; ndig++)
+            frac *= 10;
+    }
+    if (!spot_lit(&q, "Z] "))
+        return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > spot_days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+        return false;
+    int64_t sec = spot_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    *ms = sec * 1000 + frac;
+    *p = q;
+    return true;
+}
+
+/* Reads a non-empty token up to the next space or the end of the line into
+ * buf (cap bytes with the NUL); false when empty or too long. */
+static bool spot_word(const char **p, char *buf, size_t cap)
+{
+    size_t n = strcspn(*p, " ");
+    if (n == 0 || n >= cap)
+        return false;
+    memcpy(buf, *p, n);
+    buf[n] = '\0';
+    *p += n;
+    return true;
+}
+
+/* Reads a GPU count in [1, SPOT_LOG_MAX_GPUS] without sign or leading zero. */
+static bool spot_count(const char **p, int *out)
+{
+    const char *q = *p;
+    int v = 0;
+    if (*q < '1' || *q > '9')
+        return false;
+    for (; *q >= '0' && *q <= '9'; q++) {
+        v = v * 10 + (*q - '0');
+        if (v > SPOT_LOG_MAX_GPUS)
+            return false;
+    }
+    *p = q;
+    *out = v;
+    return true;
+}
+
+enum spot_log_event {
+    SPOT_EV_CREATED,
+    SPOT_EV_RUNNING,
+    SPOT_EV_NOT_RUNNING,
+    SPOT_EV_DELETED,
+    SPOT_EV_FAILED,
+};
+
+/* One parsed line. */
+struct spot_log_line {
+    enum spot_log_event ev;
+    int64_t t_ms;
+    char id[SPOT_LOG_NAME_MAX];
+    char gpu_type[SPOT_LOG_NAME_MAX];
+    char zone[SPOT_LOG_NAME_MAX];
+    int gpus;
+};
+
+/* Matches the text after the timestamp against the five formats. The
+ * "Instance with" form is tried before "Instance ID" so that it is never
+ * read as an instance called "with". */
+static bool spot_parse_event(const char *p, struct spot_log_line *l)
+{
+    const char *q = p;
+    if (spot_lit(&q, "Created instance ")) {
+        l->ev = SPOT_EV_CREATED;
+        return spot_word(&q, l->id, sizeof l->id) && spot_lit(&q, " with ") &&
+               spot_count(&q, &l->gpus) && spot_lit(&q, " GPU(s) of type ") &&
+               spot_word(&q, l->gpu_type, sizeof l->gpu_type) && spot_lit(&q, " in zone ") &&
+               spot_word(&q, l->zone, sizeof l->zone) && *q == '\0';
+    }
+    if (spot_lit(&q, "Successfully deleted instance ")) {
+        l->ev = SPOT_EV_DELETED;
+        return spot_word(&q, l->id, sizeof l->id) && *q == '\0';
+    }
+    if (!spot_lit(&q, "Instance "))
+        return false;
+    const char *after = q;
+    if (spot_lit(&q, "with ")) {
+        l->ev = SPOT_EV_FAILED;
+        if (spot_count(&q, &l->gpus) && spot_lit(&q, " GPU(s) of type ") &&
+            spot_word(&q, l->gpu_type, sizeof l->gpu_type) && spot_lit(&q, " creation failed") &&
+            *q == '\0')
+            return true;
+        q = after;
+    }
+    if (!spot_word(&q, l->id, sizeof l->id))
+        return false;
+    if (spot_lit(&q, " running in zone "))
+        l->ev = SPOT_EV_RUNNING;
+    else if (spot_lit(&q, " not running in zone "))
+        l->ev = SPOT_EV_NOT_RUNNING;
+    else
+        return false;
+    return spot_word(&q, l->zone, sizeof l->zone) && *q == '\0';
+}
+
+static uint64_t spot_fnv1a(const char *s)
+{
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+    return h;
+}
+
+/* Slot of id in the index: the slot holding it, or the free slot where it
+ * would go. The index is never full (at most half used). */
+static size_t spot_log_slot(const struct spot_log *log, const char *id)
+{
+    size_t mask = log->index_cap - 1;
+    size_t i = (size_t)spot_fnv1a(id) & mask;
+    while (log->index[i] && strcmp(log->inst[log->index[i] - 1].id, id) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+static struct spot_log_instance *spot_log_find(const struct spot_log *log, const char *id)
+{
+    if (!log->index_cap)
+        return NULL;
+    uint32_t k = log->index[spot_log_slot(log, id)];
+    return k ? &log->inst[k - 1] : NULL;
+}
+
+/* Makes room for one more instance (array and index). */
+static int spot_log_reserve_instance(struct spot_log *log, struct os_error *err)
+{
+    if (log->ninst >= UINT32_MAX - 1)
+        return os_errorf(err, OS_EFULL, "%s: more than %u instances", log->path,
+                         (unsigned)(UINT32_MAX - 1));
+    if (log->ninst == log->inst_cap) {
+        size_t cap = log->inst_cap ? 2 * log->inst_cap : 64;
+        struct spot_log_instance *a = realloc(log->inst, cap * sizeof *a);
+        if (!a)
+            return os_errorf(err, OS_ENOMEM, "%s: out of memory", log->path);
+        log->inst = a;
+        log->inst_cap = cap;
+    }
+    if (2 * (log->ninst + 1) > log->index_cap) {
+        size_t cap = log->index_cap ? 2 * log->index_cap : 128;
+        uint32_t *old = log->index;
+        size_t old_cap = log->index_cap;
+        log->index = calloc(cap, sizeof *log->index);
+        if (!log->index) {
+            log->index = old;
+            return os_errorf(err, OS_ENOMEM, "%s: out of memory", log->path);
+        }
+        log->index_cap = cap;
+        for (size_t i = 0; i < old_cap; i++)
+            if (old[i])
+                log->index[spot_log_slot(log, log->inst[old[i] - 1].id)] = old[i];
+        free(old);
+    }
+    return 0;
+}
+
+static int spot_log_add_failure(struct spot_log *log, const struct spot_log_line *l,
+                                struct os_error *err)
+{
+    if (log->nfail == log->fail_cap) {
+        size_t cap = log->fail_cap ? 2 * log->fail_cap : 256;
+        struct spot_log_failure *a = realloc(log->fail, cap * sizeof *a);
+        if (!a)
+            return os_errorf(err, OS_ENOMEM, "%s: out of memory", log->path);
+        log->fail = a;
+        log->fail_cap = cap;
+    }
+    struct spot_log_failure *f = &log->fail[log->nfail++];
+    memcpy(f->gpu_type, l->gpu_type, sizeof f->gpu_type);
+    f->gpus = l->gpus;
+    f->t_ms = l->t_ms;
+    return 0;
+}
+
+/* Applies one parsed line of line number `ln`. */
+static int spot_log_apply(struct spot_log *log, const struct spot_log_line *l, size_t ln,
+                          struct os_error *err)
+{
+    if (l->ev == SPOT_EV_FAILED)
+        return spot_log_add_failure(log, l, err);
+    struct spot_log_instance *in = spot_log_find(log, l->id);
+    if (l->ev == SPOT_EV_CREATED) {
+        if (in)
+            return os_errorf(err, OS_EPARSE,
+                             "%s:%zu: instance %s created again (first at line %zu)", log->path, ln,
+                             l->id, in->line);
+        int rc = spot_log_reserve_instance(log, err);
+        if (rc)
+            return rc;
+        in = &log->inst[log->ninst++];
+        memset(in, 0, sizeof *in);
+        memcpy(in->id, l->id, sizeof in->id);
+        memcpy(in->gpu_type, l->gpu_type, sizeof in->gpu_type);
+        memcpy(in->zone, l->zone, sizeof in->zone);
+        in->gpus = l->gpus;
+        in->line = ln;
+        in->created_ms = in->seen_ms = l->t_ms;
+        in->lost_ms = in->deleted_ms = -1;
+        log->index[spot_log_slot(log, l->id)] = (uint32_t)log->ninst;
+        return 0;
+    }
+    if (!in)
+        return os_errorf(err, OS_EPARSE,
+                         "%s:%zu: instance %s has no 'Created instance' line before", log->path, ln,
+                         l->id);
+    if (l->ev != SPOT_EV_DELETED && strcmp(l->zone, in->zone) != 0)
+        return os_errorf(err, OS_EPARSE, "%s:%zu: instance %s is in zone %s (line %zu), not %s",
+                         log->path, ln, l->id, in->zone, in->line, l->zone);
+    switch (l->ev) {
+    case SPOT_EV_RUNNING:
+        if (in->lost_ms < 0)
+            in->seen_ms = l->t_ms;
+        break;
+    case SPOT_EV_NOT_RUNNING:
+        if (in->lost_ms < 0)
+            in->lost_ms = l->t_ms;
+        break;
+    case SPOT_EV_DELETED:
+        if (in->deleted_ms < 0)
+            in->deleted_ms = l->t_ms;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* Reads every line of fp. */
+static int spot_log_read_lines(struct spot_log *log, FILE *fp, struct os_error *err)
+{
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while ((len = getline(&buf, &cap, fp)) >= 0) {
+        size_t ln = ++log->nlines;
+        size_t n = (size_t)len;
+        if (n && buf[n - 1] == '\n')
+            buf[--n] = '\0';
+        if (n && buf[n - 1] == '\r')
+            buf[--n] = '\0';
+        if (n == 0)
+            continue;
+        if (strlen(buf) != n) {
+            rc = os_errorf(err, OS_EPARSE, "%s:%zu: NUL byte in the line", log->path, ln);
+            break;
+        }
+        struct spot_log_line l;
+        const char *p = buf;
+        if (!spot_parse_stamp(&p, &l.t_ms)) {
+            rc = os_errorf(err, OS_EPARSE,
+                           "%s:%zu: expected a timestamp '[YYYY-MM-DDTHH:MM:SS.sssZ] ' at the "
+                           "start of the line, got '%.40s'",
+                           log->path, ln, buf);
+            break;
+        }
+        if (!spot_parse_event(p, &l)) {
+            rc = os_errorf(err, OS_EPARSE,
+                           "%s:%zu: unknown event '%.80s' (expected 'Created instance ID with N "
+                           "GPU(s) of type T in zone AZ', 'Instance ID [not ]running in zone AZ', "
+                           "'Successfully deleted instance ID' or 'Instance with N GPU(s) of type "
+                           "T creation failed')",
+                           log->path, ln, p);
+            break;
+        }
+        if (log->last_ms >= 0 && l.t_ms < log->last_ms) {
+            rc =
+                os_errorf(err, OS_EPARSE, "%s:%zu: timestamp %.26s is earlier than the line before",
+                          log->path, ln, buf);
+            break;
+        }
+        if (log->first_ms < 0)
+            log->first_ms = l.t_ms;
+        log->last_ms = l.t_ms;
+        rc = spot_log_apply(log, &l, ln, err);
+        if (rc)
+            break;
+    }
+    if (rc == 0 && ferror(fp))
+        rc = os_errorf(err, OS_EIO, "%s: read error after line %zu", log->path, log->nlines);
+    free(buf);
+    return rc;
+}
+
+int spot_log_read(struct spot_log *log, const char *path, struct os_error *err)
+{
+    memset(log, 0, sizeof *log);
+    log->first_ms = log->last_ms = -1;
+    if (strlen(path) >= sizeof log->path)
+        return os_errorf(err, OS_EINVAL, "%.100s...: path longer than %zu bytes", path,
+                         sizeof log->path - 1);
+    snprintf(log->path, sizeof log->path, "%s", path);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        int e = errno;
+        if (e == ENOENT)
+            return os_errorf(err, OS_ENOENT, "%s: no such file", path);
+        return os_errorf(err, OS_EIO, "%s: cannot open: %s", path, strerror(e));
+    }
+    int rc = spot_log_read_lines(log, fp, err);
+    fclose(fp);
+    if (rc)
+        spot_log_destroy(log);
+    return rc;
+}
+
+void spot_log_destroy(struct spot_log *log)
+{
+    free(log->inst);
+    free(log->fail);
+    free(log->index);
+    log->inst = NULL;
+    log->fail = NULL;
+    log->index = NULL;
+    log->ninst = log->nfail = log->inst_cap = log->fail_cap = log->index_cap = 0;
+}
+
+static int spot_group_cmp(const void *a, const void *b)
+{
+    const struct spot_log_group *x = a, *y = b;
+    int c = strcmp(x->gpu_type, y->gpu_type);
+    return c ? c : (x->gpus > y->gpus) - (x->gpus < y->gpus);
+}
+
+size_t spot_log_groups(const struct spot_log *log, struct spot_log_group *out, size_t cap)
+{
+    /* Quadratic in the number of groups, which is a handful. */
+    size_t n = 0;
+    for (size_t i = 0; i < log->ninst; i++) {
+        const struct spot_log_instance *in = &log->inst[i];
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen =
+                log->inst[j].gpus == in->gpus && strcmp(log->inst[j].gpu_type, in->gpu_type) == 0;
+        if (seen)
+            continue;
+        if (n < cap) {
+            memcpy(out[n].gpu_type, in->gpu_type, sizeof out[n].gpu_type);
+            out[n].gpus = in->gpus;
+        }
+        n++;
+    }
+    if (n && cap)
+        qsort(out, n < cap ? n : cap, sizeof *out, spot_group_cmp);
+    return n;
+}
+
+void spot_poisson_rate_ci(int k, double t, double conf, double *lo, double *hi)
+{
+    double a = 1 - conf;
+    *lo = k > 0 ? gsl_cdf_chisq_Pinv(a / 2, 2.0 * k) / (2 * t) : 0;
+    *hi = gsl_cdf_chisq_Pinv(1 - a / 2, 2.0 * k + 2) / (2 * t);
+}
+
+void spot_binomial_ci(int x, int n, double conf, double *lo, double *hi)
+{
+    double a = 1 - conf;
+    *lo = x > 0 ? gsl_cdf_beta_Pinv(a / 2, x, n - x + 1) : 0;
+    *hi = x < n ? gsl_cdf_beta_Pinv(1 - a / 2, x + 1, n - x) : 1;
+}
+
+static bool spot_log_matches(const char *type, int gpus, const char *want_type, int want_gpus)
+{
+    return (!want_type || !*want_type || strcmp(type, want_type) == 0) &&
+           (want_gpus == 0 || gpus == want_gpus);
+}
+
+/* "k80 (1, 8 GPUs), v100 (1, 8 GPUs)" into buf (cap > 0), cut short when
+ * it does not fit. */
+static void spot_log_describe_groups(const struct spot_log *log, char *buf, size_t cap)
+{
+    struct spot_log_group g[32];
+    size_t n = spot_log_groups(log, g, 32);
+    size_t shown = n < 32 ? n : 32, used = 0;
+    snprintf(buf, cap, "%s", n ? "" : "none");
+    for (size_t i = 0; i < shown; i++) {
+        bool first_of_type = i == 0 || strcmp(g[i].gpu_type, g[i - 1].gpu_type) != 0;
+        bool last_of_type = i + 1 == shown || strcmp(g[i].gpu_type, g[i + 1].gpu_type) != 0;
+        int w;
+        if (first_of_type)
+            w = snprintf(buf + used, cap - used, "%s%s (%d", i ? ", " : "", g[i].gpu_type,
+                         g[i].gpus);
+        else
+            w = snprintf(buf + used, cap - used, ", %d", g[i].gpus);
+        if (w < 0 || (size_t)w >= cap - used)
+            return;
+        used += (size_t)w;
+        if (last_of_type) {
+            w = snprintf(buf + used, cap - used, " GPUs)");
+            if (w < 0 || (size_t)w >= cap - used)
+                return;
+            used += (size_t)w;
+        }
+    }
+    if (n > shown)
+        snprintf(buf + used, cap - used, ", ...");
+}
+
+int spot_log_estimate_group(const struct spot_log *log, const char *gpu_type, int gpus,
+                            struct spot_log_estimate *out, struct os_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (gpus < 0)
+        return os_errorf(err, OS_EINVAL, "%s: GPUs per instance must be >= 0 (0 = any), got %d",
+                         log->path, gpus);
+    snprintf(out->gpu_type, sizeof out->gpu_type, "%s", gpu_type ? gpu_type : "");
+    out->gpus = gpus;
+    out->first_ms = log->first_ms;
+    out->last_ms = log->last_ms;
+    int64_t exposure_ms = 0, exposure_min_ms = 0;
+    for (size_t i = 0; i < log->ninst; i++) {
+        const struct spot_log_instance *in = &log->inst[i];
+        if (!spot_log_matches(in->gpu_type, in->gpus, gpu_type, gpus))
+            continue;
+        out->launched++;
+        int64_t end, end_min;
+        if (in->lost_ms >= 0) {
+            out->lost++;
+            end = in->lost_ms;
+            end_min = in->seen_ms;
+        } else {
+            end = end_min = in->deleted_ms >= 0 ? in->deleted_ms : log->last_ms;
+        }
+        exposure_ms += end - in->created_ms;
+        exposure_min_ms += end_min - in->created_ms;
+    }
+    for (size_t i = 0; i < log->nfail; i++)
+        out->launch_failed +=
+            spot_log_matches(log->fail[i].gpu_type, log->fail[i].gpus, gpu_type, gpus);
+    char what[96];
+    if (gpus)
+        snprintf(what, sizeof what, "%s%s with %d GPU(s)", out->gpu_type[0] ? "type " : "any type",
+                 out->gpu_type, gpus);
+    else
+        snprintf(what, sizeof what, "%s%s", out->gpu_type[0] ? "type " : "any type", out->gpu_type);
+    if (out->launched == 0) {
+        char groups[256];
+        spot_log_describe_groups(log, groups, sizeof groups);
+        return os_errorf(err, OS_EINVAL,
+                         "%s: no instance of %s was launched (%d launch attempts failed); the log "
+                         "has %s",
+                         log->path, what, out->launch_failed, groups);
+    }
+    if (exposure_ms <= 0)
+        return os_errorf(err, OS_EINVAL,
+                         "%s: the instances of %s have no exposure (created at the log's last "
+                         "timestamp)",
+                         log->path, what);
+    out->instance_hours = (double)exposure_ms / SPOT_MS_PER_HOUR;
+    out->instance_hours_min = (double)exposure_min_ms / SPOT_MS_PER_HOUR;
+    out->hazard_per_hour = out->lost / out->instance_hours;
+    spot_poisson_rate_ci(out->lost, out->instance_hours, SPOT_LOG_CONF, &out->hazard_lo,
+                         &out->hazard_hi);
+    int attempts = out->launch_failed + out->launched;
+    out->launch_fail_prob = (double)out->launch_failed / attempts;
+    spot_binomial_ci(out->launch_failed, attempts, SPOT_LOG_CONF, &out->launch_fail_lo,
+                     &out->launch_fail_hi);
+    return 0;
+}
+
+int spot_log_estimate(const char *path, const char *gpu_type, int gpus,
+                      struct spot_log_estimate *out, struct os_error *err)
+{
+    struct spot_log log;
+    int rc = spot_log_read(&log, path, err);
+    if (rc)
+        return rc;
+    rc = spot_log_estimate_group(&log, gpu_type, gpus, out, err);
+    spot_log_destroy(&log);
+    return rc;
+}
+
+/* "2020-03-15T10:07:33Z" from Unix milliseconds (gmtime_r: no time zone). */
+static void spot_format_utc(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms < 0 || !gmtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, cap, "?");
+}
+
+int spot_log_report(const char *path, const char *gpu_type, int gpus, FILE *out,
+                    struct os_error *err)
+{
+    struct spot_log log;
+    int rc = spot_log_read(&log, path, err);
+    if (rc)
+        return rc;
+    /* Estimate every group first so that an error prints nothing. */
+    size_t ngroups = spot_log_groups(&log, NULL, 0), nest = 0;
+    struct spot_log_group *g = calloc(ngroups ? ngroups : 1, sizeof *g);
+    struct spot_log_estimate *est = calloc(ngroups ? ngroups : 1, sizeof *est);
+    if (!g || !est) {
+        rc = os_errorf(err, OS_ENOMEM, "%s: out of memory", path);
+        goto out_free;
+    }
+    spot_log_groups(&log, g, ngroups);
+    for (size_t i = 0; i < ngroups && rc == 0; i++)
+        if (spot_log_matches(g[i].gpu_type, g[i].gpus, gpu_type, gpus))
+            rc = spot_log_estimate_group(&log, g[i].gpu_type, g[i].gpus, &est[nest++], err);
+    if (rc == 0 && nest == 0) {
+        /* Nothing matches: the estimator says so and lists the groups. */
+        struct spot_log_estimate none;
+        rc = spot_log_estimate_group(&log, gpu_type, gpus, &none, err);
+        if (rc == 0) /* unreachable: a match would be a group */
+            rc = os_errorf(err, OS_EINVAL, "%s: no matching group", path);
+    }
+    if (rc)
+        goto out_free;
+    char t0[32], t1[32];
+    spot_format_utc(log.first_ms, t0, sizeof t0);
+    spot_format_utc(log.last_ms, t1, sizeof t1);
+    fprintf(out,
+            "# %s: %s to %s (%.1f h); losses at detection, survivors censored at deletion or "
+            "the log's end; 95 %% CIs: hazard exact Poisson (Garwood), launch failure "
+            "Clopper-Pearson\n",
+            path, t0, t1, (double)(log.last_ms - log.first_ms) / SPOT_MS_PER_HOUR);
+    fprintf(out, "%-6s %4s %8s %4s %10s %8s %-17s %8s %9s %s\n", "gpu", "gpus", "launched", "lost",
+            "inst_hours", "hazard/h", "hazard_95ci", "attempts", "fail_prob", "fail_95ci");
+    for (size_t i = 0; i < nest; i++) {
+        const struct spot_log_estimate *e = &est[i];
+        char hci[64], fci[64];
+        snprintf(hci, sizeof hci, "[%.4f, %.4f]", e->hazard_lo, e->hazard_hi);
+        snprintf(fci, sizeof fci, "[%.4f, %.4f]", e->launch_fail_lo, e->launch_fail_hi);
+        fprintf(out, "%-6s %4d %8d %4d %10.1f %8.4f %-17s %8d %9.4f %s\n", e->gpu_type, e->gpus,
+                e->launched, e->lost, e->instance_hours, e->hazard_per_hour, hci,
+                e->launched + e->launch_failed, e->launch_fail_prob, fci);
+    }
+out_free:
+    free(g);
+    free(est);
+    spot_log_destroy(&log);
+    return rc;
 }

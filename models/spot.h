@@ -86,19 +86,23 @@
  * in every variant (common random numbers). The market owns one GSL generator
  * and reseeds it per draw, so sampling allocates nothing.
  *
- * Calibration from the 2020 availability log (derived by us; the raw log is
- * not in this repository, see the trace README): stanford-futuredata/
+ * Calibration from the 2020 availability log (stanford-futuredata/
  * training_on_a_dime@85f6595 logs/aws/availability/persistent_2020-03-15.out,
- * us-east-1b/c, 2020-03-15T10:07 to 03-17T15:36, polled every ~10 min. All 32
- * instances lost were K80 (1 and 8 GPUs: p2.xlarge, p2.8xlarge): 32 losses in
- * 158.1 K80 instance-hours (35 instances; each loss placed half a poll
- * interval before its detection), i.e. 0.20 per hour, mean life 4.9 h - far
- * beyond the >20 % band. The four V100 instances (1 and 8 GPUs: p3.2xlarge,
- * p3.16xlarge) ran 213.8 instance-hours without a loss: 95 % upper bound
- * -ln(0.05)/213.8 h = 0.014 per hour. 290 K80 launch requests failed against
- * 35 that succeeded (0.89 per attempt; the attempts were retries every
- * ~10 min, so they are correlated). These are a stress calibration of one
- * capacity crunch, not a typical month.
+ * shipped unchanged as SPOT_DEFAULT_LOG_PATH; spot_log_estimate() below
+ * recomputes every figure, `orchsim spot-log` prints them): us-east-1b/c,
+ * 2020-03-15T10:07 to 03-17T15:36, polled every ~10 min. All 32 instances
+ * lost were K80 (1 and 8 GPUs: p2.xlarge, p2.8xlarge): 32 losses in 158.1 K80
+ * instance-hours (35 instances; each loss placed half a poll interval before
+ * its detection; 160.8 h with the loss at its detection, as
+ * spot_log_estimate() counts), i.e. 0.20 per hour, mean life 4.9 h - far
+ * beyond the >20 % band. Per size: 1 GPU 23 lost in 97.3 h (0.236/h), 8 GPUs
+ * 9 in 63.5 h (0.142/h). The four V100 instances (1 and 8 GPUs: p3.2xlarge,
+ * p3.16xlarge) ran 213.8 instance-hours without a loss: one-sided 95 % upper
+ * bound -ln(0.05)/213.8 h = 0.014 per hour (the two-sided Garwood upper bound
+ * that spot_log_estimate() reports is -ln(0.025)/T, 0.0345/h per size). 290 K80
+ * launch requests failed against 35 that succeeded (0.89 per attempt; the
+ * attempts were retries every ~10 min, so they are correlated). These are a
+ * stress calibration of one capacity crunch, not a typical month.
  *
  * Launch failures. Each launch attempt in a pool fails for lack of capacity
  * with probability fail_prob (default 0), drawn from the stream (seed,
@@ -114,6 +118,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/os_err.h"
 #include "sim/rng.h"
@@ -131,6 +136,8 @@
 #define SPOT_LOG2020_K80_LAUNCH_FAIL_PROB     0.89
 #define SPOT_DEFAULT_TRACE_PATH                                                                    \
     "scenarios/traces/aws-spot-gpu-prices-2020/aws_spot_gpu_prices_flat.csv"
+#define SPOT_DEFAULT_LOG_PATH                                                                      \
+    "scenarios/traces/aws-spot-gpu-prices-2020/availability_2020-03-15.log"
 
 /* Where a pool's prices come from. */
 enum spot_price_kind {
@@ -393,5 +400,164 @@ void spot_sample_interruption(struct spot_market *m, size_t pool, uint64_t insta
  * distinct attempt_id per attempt (retries included). pool < npools. */
 void spot_try_launch(struct spot_market *m, size_t pool, uint64_t attempt_id,
                      struct spot_launch *out);
+
+/* --- estimates from an availability log ---------------------------------------
+ *
+ * The availability log of the 2020 trace (SPOT_DEFAULT_LOG_PATH; format in
+ * scenarios/traces/aws-spot-gpu-prices-2020/README.md, section "Availability
+ * log") records spot instances launched by a collector that polled them about
+ * every 10 minutes. Every non-empty line is `[TS] EVENT`, TS an ISO-8601 time
+ * `YYYY-MM-DDTHH:MM:SS[.fff]Z`, EVENT one of
+ *     Created instance ID with N GPU(s) of type T in zone AZ
+ *     Instance ID running in zone AZ
+ *     Instance ID not running in zone AZ
+ *     Successfully deleted instance ID
+ *     Instance with N GPU(s) of type T creation failed
+ * A CR before the LF is dropped and empty lines are skipped; any other line
+ * is an error (OS_EPARSE naming FILE:LINE), and so is a timestamp earlier
+ * than the previous line's, an instance created twice, an event for an
+ * instance never created and a zone that differs from the instance's creation
+ * zone. Lines about an instance after its first "not running" line change
+ * nothing.
+ *
+ * What is counted, per group of instances (GPU type T, GPUs N):
+ * - launched: Created lines (successful launch attempts);
+ * - lost: instances with a "not running" line; the first one is the time of
+ *   the loss (interruption or termination by EC2);
+ * - exposure (instance-hours): from creation to the loss; a survivor is
+ *   right-censored at its deletion, or at the last timestamp of the log when
+ *   it was never deleted;
+ * - launch attempts failed: "creation failed" lines.
+ * Estimates: hazard MLE lost / exposure per hour with the exact two-sided
+ * Poisson (Garwood) interval
+ *     lower = chi2_inv(a/2, 2k) / (2T)  (0 when k = 0),
+ *     upper = chi2_inv(1 - a/2, 2k + 2) / (2T);
+ * launch failure probability failed / (failed + launched) with the exact
+ * Clopper-Pearson interval
+ *     lower = beta_inv(a/2, x, n - x + 1)  (0 when x = 0),
+ *     upper = beta_inv(1 - a/2, x + 1, n - x)  (1 when x = n),
+ * a = 1 - SPOT_LOG_CONF, quantiles from GSL.
+ * Assumptions:
+ * - [U] The loss happened between the last "running" poll and the "not
+ *   running" poll (608-708 s apart in the 2020 log, median 641 s: the loss
+ *   time is known to within ~10 min); counting it at the detection overstates
+ *   each lost instance's life by at most one poll interval. instance_hours_min
+ *   counts it at the last "running" poll instead, so the MLE lies between
+ *   lost / instance_hours and lost / instance_hours_min.
+ * - [U] Instances of a group are exchangeable and independent, with one
+ *   constant hazard over their life and over the log (no dependence on age,
+ *   zone or time of day). Losses in a capacity crunch are correlated, so the
+ *   intervals are too narrow for the population of all months.
+ * - [U] Launch attempts are independent Bernoulli trials; in the log they are
+ *   retries of one request every ~10 min, so they are correlated as well.
+ * - [U] The log covers only us-east-1b and us-east-1c, 2020-03-15 to 03-17, and
+ *   only p2/p3 types (K80, V100): one capacity crunch of old GPU families.
+ * - The collector wrote its local clock with a literal Z; durations are
+ *   unaffected unless its clock jumped (no common daylight-saving change
+ *   falls between 2020-03-15 and 03-17).
+ */
+
+#define SPOT_LOG_NAME_MAX 32   /* instance ids, GPU types and zones, with the NUL */
+#define SPOT_LOG_MAX_GPUS 1024 /* GPU counts outside [1, this] are malformed */
+#define SPOT_LOG_CONF     0.95 /* confidence of the intervals */
+
+/* One instance of the log. Times are Unix milliseconds. */
+struct spot_log_instance {
+    char id[SPOT_LOG_NAME_MAX];
+    char gpu_type[SPOT_LOG_NAME_MAX];
+    char zone[SPOT_LOG_NAME_MAX];
+    int gpus;
+    size_t line;        /* line of the Created line */
+    int64_t created_ms; /* the Created line */
+    int64_t seen_ms;    /* last "running" line before the loss, else created_ms */
+    int64_t lost_ms;    /* first "not running" line, or -1 */
+    int64_t deleted_ms; /* first "Successfully deleted" line, or -1 */
+};
+
+/* One failed launch attempt. */
+struct spot_log_failure {
+    char gpu_type[SPOT_LOG_NAME_MAX];
+    int gpus;
+    int64_t t_ms;
+};
+
+/* A parsed log. Caller-owned; spot_log_read fills it, spot_log_destroy frees
+ * the arrays. Instances are in the order of their Created lines. */
+struct spot_log {
+    char path[SPOT_PATH_MAX];
+    struct spot_log_instance *inst;
+    size_t ninst;
+    struct spot_log_failure *fail;
+    size_t nfail;
+    size_t nlines;    /* lines read, empty ones included */
+    int64_t first_ms; /* first timestamp, -1 for a log without events */
+    int64_t last_ms;  /* last timestamp (the censoring time), -1 likewise */
+    size_t inst_cap;  /* private: allocated lengths and the id index */
+    size_t fail_cap;
+    uint32_t *index; /* private: open addressing, instance index + 1, 0 = free */
+    size_t index_cap;
+};
+
+/* A (GPU type, GPUs) group of launched instances. */
+struct spot_log_group {
+    char gpu_type[SPOT_LOG_NAME_MAX];
+    int gpus;
+};
+
+/* Estimates for one group (see above). */
+struct spot_log_estimate {
+    char gpu_type[SPOT_LOG_NAME_MAX];      /* the filter; "" = every type */
+    int gpus;                              /* the filter; 0 = any number */
+    int launched;                          /* instances created (successful launch attempts) */
+    int lost;                              /* instances with a "not running" line */
+    int launch_failed;                     /* "creation failed" lines */
+    double instance_hours;                 /* exposure, each loss at its detection */
+    double instance_hours_min;             /* exposure, each loss at its last "running" poll */
+    double hazard_per_hour;                /* MLE lost / instance_hours */
+    double hazard_lo, hazard_hi;           /* exact Poisson (Garwood) interval, SPOT_LOG_CONF */
+    double launch_fail_prob;               /* launch_failed / (launch_failed + launched) */
+    double launch_fail_lo, launch_fail_hi; /* Clopper-Pearson interval, SPOT_LOG_CONF */
+    int64_t first_ms, last_ms;             /* the log's first and last timestamps */
+};
+
+/* Reads and checks a whole log (see above). Returns 0, OS_ENOENT naming the
+ * path, OS_EIO, OS_ENOMEM, or OS_EPARSE naming FILE:LINE and what was
+ * expected. On failure *log holds nothing to destroy. */
+int spot_log_read(struct spot_log *log, const char *path, struct os_error *err);
+
+/* Frees the arrays. Idempotent. */
+void spot_log_destroy(struct spot_log *log);
+
+/* The distinct groups of launched instances, sorted by GPU type, then GPUs.
+ * Writes at most cap and returns how many there are. */
+size_t spot_log_groups(const struct spot_log *log, struct spot_log_group *out, size_t cap);
+
+/* Estimates for the instances of type gpu_type (NULL or "" = every type) with
+ * `gpus` GPUs (0 = any). Returns 0, or OS_EINVAL when no such instance was
+ * launched (the message lists the log's groups), when they have no exposure
+ * (all created at the log's last timestamp) or when gpus < 0. */
+int spot_log_estimate_group(const struct spot_log *log, const char *gpu_type, int gpus,
+                            struct spot_log_estimate *out, struct os_error *err);
+
+/* spot_log_read + spot_log_estimate_group + spot_log_destroy. */
+int spot_log_estimate(const char *path, const char *gpu_type, int gpus,
+                      struct spot_log_estimate *out, struct os_error *err);
+
+/* Prints the estimates of every group of the log at path that passes the
+ * filters (gpu_type NULL or "" and gpus 0 pass everything): a comment line
+ * naming the file, its span and the methods, a header line, then one line
+ * per group (gpu, gpus, launched, lost, inst_hours, hazard/h, hazard_95ci,
+ * attempts, fail_prob, fail_95ci) in the order of spot_log_groups(). Errors
+ * as spot_log_read and spot_log_estimate_group; nothing is printed on error. */
+int spot_log_report(const char *path, const char *gpu_type, int gpus, FILE *out,
+                    struct os_error *err);
+
+/* Exact two-sided Poisson (Garwood) interval of confidence conf for a rate
+ * from k events in exposure t > 0 (per unit of t). */
+void spot_poisson_rate_ci(int k, double t, double conf, double *lo, double *hi);
+
+/* Exact two-sided Clopper-Pearson interval of confidence conf for a
+ * probability from x successes in n >= 1 trials (0 <= x <= n). */
+void spot_binomial_ci(int x, int n, double conf, double *lo, double *hi);
 
 #endif

@@ -201,12 +201,16 @@ enum check_better check_metric_better(const char *metric)
                                         "requests_timed_out",
                                         "spot_interruptions",
                                         "lost_gpu_hours",
+                                        "job_interruptions",
+                                        "jobs_unfinished",
                                         "unscheduled",
                                         "frag_pct"};
-    static const char *const lower_prefix[] = {"latency_", "ttft_", "pending_", "jct_",
-                                               "queue_wait_"};
-    static const char *const higher[] = {"slo_attainment_pct", "gpu_alloc_pct",    "gpu_util_pct",
-                                         "jobs_completed",     "spot_savings_usd", "goodput_pct"};
+    static const char *const lower_prefix[] = {"latency_",    "ttft_",      "pending_",      "jct_",
+                                               "queue_wait_", "job_queue_", "fleet_latency_"};
+    static const char *const higher[] = {
+        "slo_attainment_pct",      "gpu_alloc_pct",    "gpu_util_pct",
+        "jobs_completed",          "spot_savings_usd", "goodput_pct",
+        "fleet_slo_attainment_pct"};
     if (ends_with(metric, "_ci95"))
         return CHECK_INFO;
     for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++)

@@ -18,6 +18,7 @@
 #include "sim/sweep.h"
 #include "sim/trace.h"
 #include "models/orchestrator.h"
+#include "models/spot.h"
 #include "models/placement/bench_placement.h"
 
 #define EXIT_CHECK 1
@@ -47,6 +48,9 @@ static const char usage_text[] =
     "        check and merge the shard-k-of-N.csv tables of one sweep into its sweep.csv\n"
     "  trace stats FILE --format NAME [--skip-malformed]\n"
     "        rows, time span and per-column statistics of a trace file\n"
+    "  spot-log [--gpu TYPE] [--gpus N] [FILE]\n"
+    "        spot interruption hazard and launch failure probability, with 95 % CIs,\n"
+    "        per (GPU type, GPUs) group of an availability log (default: the 2020 log)\n"
     "  version\n"
     "        print the version\n"
     "\n"
@@ -481,6 +485,46 @@ static int cmd_trace(int argc, char **argv)
     return 0;
 }
 
+/* spot-log [--gpu TYPE] [--gpus N] [FILE] (models/spot.h). */
+static int cmd_spot_log(int argc, char **argv)
+{
+    const char *file = NULL, *gpu = NULL;
+    int gpus = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *val = NULL;
+        if (strcmp(a, "--gpu") == 0 && i + 1 < argc)
+            gpu = argv[++i];
+        else if (strncmp(a, "--gpu=", 6) == 0)
+            gpu = a + 6;
+        else if (strcmp(a, "--gpus") == 0 && i + 1 < argc)
+            val = argv[++i];
+        else if (strncmp(a, "--gpus=", 7) == 0)
+            val = a + 7;
+        else if (a[0] == '-')
+            return usage_error("spot-log: unknown or incomplete option '%s'", a);
+        else if (!file)
+            file = a;
+        else
+            return usage_error("spot-log: unexpected argument '%s'", a);
+        if (val) {
+            char *end;
+            long v = strtol(val, &end, 10);
+            if (end == val || *end || v < 1 || v > SPOT_LOG_MAX_GPUS)
+                return usage_error("spot-log: --gpus expects an integer in [1, 1024], got '%s'",
+                                   val);
+            gpus = (int)v;
+        }
+    }
+    if (gpu && !*gpu)
+        return usage_error("spot-log: --gpu expects a GPU type such as k80 or v100%s", "");
+    struct os_error err;
+    if (spot_log_report(file ? file : SPOT_DEFAULT_LOG_PATH, gpu, gpus, stdout, &err) != OS_OK) {
+        fprintf(stderr, "orchsim: spot-log: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
@@ -505,6 +549,8 @@ int main(int argc, char **argv)
         return cmd_sweep(n, rest);
     if (strcmp(cmd, "merge") == 0)
         return cmd_merge(n, rest);
+    if (strcmp(cmd, "spot-log") == 0)
+        return cmd_spot_log(n, rest);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("orchsim %s\n", ORCHSIM_VERSION);
         return 0;

@@ -59,9 +59,19 @@ static const char *const rp_cost[] = {"cost_usd",
                                       "idle_cost_usd",
                                       "spot_savings_usd",
                                       NULL};
-static const char *const rp_latency[] = {
-    "latency_p50_ms",     "latency_p95_ms", "latency_p99_ms",   "ttft_p99_ms",
-    "slo_attainment_pct", "requests_total", "requests_dropped", NULL};
+static const char *const rp_latency[] = {"latency_p50_ms",
+                                         "latency_p95_ms",
+                                         "latency_p99_ms",
+                                         "ttft_p99_ms",
+                                         "slo_attainment_pct",
+                                         "requests_total",
+                                         "requests_dropped",
+                                         "fleet_latency_p50_ms",
+                                         "fleet_latency_p99_ms",
+                                         "fleet_slo_attainment_pct",
+                                         "fleet_requests_total",
+                                         "fleet_replicas_mean",
+                                         NULL};
 static const char *const rp_gpus[] = {"gpu_alloc_pct", "gpu_util_pct", "frag_pct",
                                       "gpus_peak",     "nodes_peak",   NULL};
 static const char *const rp_jobs[] = {"jct_mean_s",

@@ -139,6 +139,39 @@ static const struct schema vtraining_schema = {"training", vtraining_fields,
                                                sizeof vtraining_fields / sizeof vtraining_fields[0],
                                                vtraining_defaults};
 
+static void vfleet_defaults(void *obj)
+{
+    struct scenario_variant_fleet *f = obj;
+    f->sharing = SCENARIO_SHARE_WHOLE;
+    f->replicas_per_gpu = 4;
+    f->timeslice_overhead = 0.05;
+    f->min_nodes = 0;
+    f->max_nodes = 20;
+    scaling_defaults(&f->scaling);
+    spot_defaults(&f->spot);
+}
+static const struct schema_field vfleet_fields[] = {
+    SCHEMA_F_STRING(struct scenario_variant_fleet, instance_type, "instance_type", 0,
+                    "an instance type of the catalog"),
+    SCHEMA_F_STRING(struct scenario_variant_fleet, placement, "placement", 0,
+                    "a placement policy name"),
+    SCHEMA_F_ENUM(struct scenario_variant_fleet, sharing, "sharing", scenario_sharing_names, 0),
+    SCHEMA_F_INT(struct scenario_variant_fleet, replicas_per_gpu, "replicas_per_gpu", 1, 48, 0,
+                 "an integer in [1, 48]"),
+    SCHEMA_F_STRING(struct scenario_variant_fleet, mig_profile, "mig_profile", 0,
+                    "a MIG profile such as \"1g.10gb\""),
+    SCHEMA_F_DOUBLE(struct scenario_variant_fleet, timeslice_overhead, "timeslice_overhead", 0, 0.9,
+                    0, "a fraction in [0, 0.9]"),
+    SCHEMA_F_INT(struct scenario_variant_fleet, min_nodes, "min_nodes", 0, 10000, 0,
+                 "an integer in [0, 10000]"),
+    SCHEMA_F_INT(struct scenario_variant_fleet, max_nodes, "max_nodes", 1, 10000, 0,
+                 "an integer in [1, 10000]"),
+    SCHEMA_F_OBJECT(struct scenario_variant_fleet, scaling, "scaling", &scaling_schema, 0),
+    SCHEMA_F_OBJECT(struct scenario_variant_fleet, spot, "spot", &spot_schema, 0),
+};
+static const struct schema vfleet_schema = {
+    "fleet", vfleet_fields, sizeof vfleet_fields / sizeof vfleet_fields[0], vfleet_defaults};
+
 static void variant_defaults(void *obj)
 {
     struct scenario_variant *v = obj;
@@ -149,6 +182,7 @@ static void variant_defaults(void *obj)
     capacity_defaults(&v->capacity);
     spot_defaults(&v->spot);
     vtraining_defaults(&v->training);
+    vfleet_defaults(&v->fleet);
 }
 static const char *const rows_names[] = {"error", "skip", NULL};
 
@@ -178,6 +212,7 @@ static const struct schema_field variant_fields[] = {
     SCHEMA_F_OBJECT(struct scenario_variant, capacity, "capacity", &capacity_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_variant, spot, "spot", &spot_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_variant, training, "training", &vtraining_schema, 0),
+    SCHEMA_F_OBJECT(struct scenario_variant, fleet, "fleet", &vfleet_schema, 0),
 };
 static const struct schema variant_schema = {"a variant", variant_fields,
                                              sizeof variant_fields / sizeof variant_fields[0],
@@ -220,6 +255,7 @@ static void inference_fill(struct scenario_inference *f)
     f->min_replicas = 1;
     f->max_replicas = 50;
     f->initial_replicas = 2;
+    f->models = 1;
 }
 static const struct schema_field inference_fields[] = {
     SCHEMA_F_ENUM(struct scenario_inference, arrivals, "arrivals", arrivals_names, 0),
@@ -257,12 +293,44 @@ static const struct schema_field inference_fields[] = {
                  "an integer in [0, 10000]"),
     SCHEMA_F_INT(struct scenario_inference, max_replicas, "max_replicas", 1, 10000, 0,
                  "an integer in [1, 10000]"),
+    SCHEMA_F_INT(struct scenario_inference, models, "models", 1, 16, 0,
+                 "a number of models in [1, 16]"),
     SCHEMA_F_INT(struct scenario_inference, initial_replicas, "initial_replicas", 0, 10000, 0,
                  "an integer in [0, 10000]"),
 };
 static const struct schema inference_schema = {"inference", inference_fields,
                                                sizeof inference_fields / sizeof inference_fields[0],
                                                inference_defaults};
+
+/* Runs only when "fleet" is present: records that it is. The fleet's
+ * defaults are a small model: 1 GB of weights, 2 requests at once, 4 s SLO,
+ * one replica per model at least. [U] */
+static void fleet_defaults(void *obj)
+{
+    struct scenario_inference *f = obj;
+    inference_fill(f);
+    f->arrivals = SCENARIO_ARR_DIURNAL;
+    f->mean_rate_per_s = 0.2;
+    f->concurrency = 2;
+    f->slo_us = 4 * INT64_C(1000000);
+    f->cpu = 0.5;
+    f->memory_gib = 2;
+    f->model_memory_gb = 1;
+    f->image_pull_s[0] = 60;
+    f->image_pull_s[1] = 120;
+    f->model_load_s[0] = 10;
+    f->model_load_s[1] = 20;
+    f->min_replicas = 1;
+    f->max_replicas = 8;
+    f->initial_replicas = 1;
+    f->models = 8;
+    struct scenario_workload *w =
+        (struct scenario_workload *)((char *)obj - offsetof(struct scenario_workload, fleet));
+    w->has_fleet = true;
+}
+static const struct schema fleet_schema = {"fleet", inference_fields,
+                                           sizeof inference_fields / sizeof inference_fields[0],
+                                           fleet_defaults};
 
 static void gang_defaults(void *obj)
 {
@@ -404,6 +472,7 @@ static const struct schema_field workload_fields[] = {
     SCHEMA_F_DOUBLE(struct scenario_workload, tune, "tune", 0.01, 100.0, 0,
                     "a ratio of total GPU request to cluster GPU capacity in [0.01, 100]"),
     SCHEMA_F_OBJECT(struct scenario_workload, inference, "inference", &inference_schema, 0),
+    SCHEMA_F_OBJECT(struct scenario_workload, fleet, "fleet", &fleet_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_workload, training, "training", &training_schema, 0),
 };
 static const struct schema workload_schema = {"workload", workload_fields,
@@ -468,12 +537,17 @@ static void check_range(const char *file, const char *path, const double *r, str
 static void check_simulation(const char *file, struct scenario *sc, struct schema_diag *d)
 {
     const struct scenario_inference *f = &sc->workload.inference;
-    if (!sc->workload.has_inference && !sc->workload.has_training) {
+    if (!sc->workload.has_inference && !sc->workload.has_training && !sc->workload.has_fleet) {
         schema_diag_add(d,
                         "%s: $.workload.inference: missing required key (a simulation needs "
-                        "an inference service, training jobs or both)",
+                        "an inference service, a fleet, training jobs or several)",
                         file);
     } else if (sc->workload.has_inference) {
+        if (f->models != 1)
+            schema_diag_add(d,
+                            "%s: $.workload.inference.models: %d, but the main service is one "
+                            "model (use \"fleet\" for many)",
+                            file, f->models);
         if (f->min_replicas > f->max_replicas)
             schema_diag_add(d, "%s: $.workload.inference.min_replicas: %d exceeds max_replicas %d",
                             file, f->min_replicas, f->max_replicas);
@@ -483,6 +557,17 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                             file, f->initial_replicas, f->max_replicas);
         check_range(file, "$.workload.inference.image_pull_s", f->image_pull_s, d);
         check_range(file, "$.workload.inference.model_load_s", f->model_load_s, d);
+    }
+    if (sc->workload.has_fleet) {
+        const struct scenario_inference *fl = &sc->workload.fleet;
+        if (fl->min_replicas > fl->max_replicas)
+            schema_diag_add(d, "%s: $.workload.fleet.min_replicas: %d exceeds max_replicas %d",
+                            file, fl->min_replicas, fl->max_replicas);
+        if (fl->initial_replicas > fl->max_replicas)
+            schema_diag_add(d, "%s: $.workload.fleet.initial_replicas: %d exceeds max_replicas %d",
+                            file, fl->initial_replicas, fl->max_replicas);
+        check_range(file, "$.workload.fleet.image_pull_s", fl->image_pull_s, d);
+        check_range(file, "$.workload.fleet.model_load_s", fl->model_load_s, d);
     }
     check_range(file, "$.cluster.nodes.boot_s", sc->cluster.nodes.boot_s, d);
     check_range(file, "$.cluster.nodes.device_plugin_s", sc->cluster.nodes.device_plugin_s, d);
@@ -512,6 +597,31 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
         if (!v->placement[0])
             snprintf(v->placement, sizeof v->placement, "%s",
                      v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory" : "k8s-default");
+        struct scenario_variant_fleet *vf = &v->fleet;
+        if (sc->workload.has_fleet) {
+            if (!vf->instance_type[0])
+                schema_diag_add(d,
+                                "%s: $.variants[%u].fleet.instance_type: missing required key "
+                                "(the workload has a fleet)",
+                                file, i);
+            if (vf->min_nodes > vf->max_nodes)
+                schema_diag_add(d, "%s: $.variants[%u].fleet.min_nodes: %d exceeds max_nodes %d",
+                                file, i, vf->min_nodes, vf->max_nodes);
+            if (v->orchestrator == SCENARIO_ORCH_ECS && vf->sharing != SCENARIO_SHARE_WHOLE)
+                schema_diag_add(d,
+                                "%s: $.variants[%u].fleet.sharing: ECS assigns whole GPUs only "
+                                "(expected \"whole\", got \"%s\")",
+                                file, i, scenario_sharing_names[vf->sharing]);
+            if (vf->sharing == SCENARIO_SHARE_MIG && !vf->mig_profile[0])
+                schema_diag_add(d,
+                                "%s: $.variants[%u].fleet.mig_profile: missing (sharing \"mig\" "
+                                "needs a profile such as \"1g.10gb\")",
+                                file, i);
+            if (!vf->placement[0])
+                snprintf(vf->placement, sizeof vf->placement, "%s",
+                         v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory"
+                                                              : "k8s-default");
+        }
         struct scenario_variant_training *vt = &v->training;
         if (sc->workload.has_training) {
             if (!vt->instance_type[0])

@@ -89,6 +89,20 @@ struct scenario_variant_training {
     int64_t ckpt_interval_us; /* overrides workload.training's when >= 0 (-1) */
 };
 
+/* The small-model fleet's node group of a variant (when the workload has a
+ * fleet): its own instance type and GPU sharing. */
+struct scenario_variant_fleet {
+    char instance_type[48];    /* catalog type of the fleet's node group (required) */
+    char placement[64];        /* placement policy (the variant's orchestrator default) */
+    int sharing;               /* enum scenario_sharing (whole) */
+    int replicas_per_gpu;      /* TIMESLICE/MPS: R (4) */
+    char mig_profile[32];      /* MIG (single strategy) */
+    double timeslice_overhead; /* (0.05) [U] */
+    int min_nodes, max_nodes;  /* (0, 20) */
+    struct scenario_scaling scaling;
+    struct scenario_spot spot;
+};
+
 struct scenario_variant {
     char name[64];      /* unique within the scenario; used in result tables */
     char placement[64]; /* placement policy name (registry of models/placement);
@@ -108,6 +122,7 @@ struct scenario_variant {
     struct scenario_capacity capacity;
     struct scenario_spot spot;
     struct scenario_variant_training training;
+    struct scenario_variant_fleet fleet;
 };
 
 /* The LLM inference service of a simulation. */
@@ -129,6 +144,7 @@ struct scenario_inference {
     double image_pull_s[2];            /* uniform range, first pull on a node (300, 480) */
     double model_load_s[2];            /* uniform range, every start (60, 120) */
     int min_replicas, max_replicas, initial_replicas; /* (1, 50, 2) */
+    int models; /* fleet: independent copies (own traffic and replicas), 1..16 (1) */
 };
 
 /* One gang size of the training job stream, with its relative weight. */
@@ -174,7 +190,9 @@ struct scenario_workload {
     double tune;                      /* packing: total GPU request / cluster GPU capacity */
     bool has_inference;               /* simulation: the "inference" object is present */
     struct scenario_inference inference;
-    bool has_training; /* simulation: the "training" object is present */
+    bool has_fleet;                  /* simulation: the "fleet" object is present */
+    struct scenario_inference fleet; /* a fleet of small models, each one service */
+    bool has_training;               /* simulation: the "training" object is present */
     struct scenario_training training;
 };
 
@@ -189,7 +207,7 @@ struct scenario_tco {
 struct scenario {
     char file[SCENARIO_PATH_LEN]; /* the file it was loaded from */
     char name[64];                /* results go to results/<name>/ */
-    char description[1024];
+    char description[2048];
     int kind;             /* enum scenario_kind */
     int64_t seed;         /* base seed; replication r uses seed + r */
     int seeds;            /* number of replications */

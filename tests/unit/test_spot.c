@@ -1,9 +1,12 @@
 /* Tests of models/spot: hazards and interruption counts, notice timing,
  * determinism of per-instance draws, generated and replayed prices, launch
- * failures and fallbacks, config validation. */
+ * failures and fallbacks, config validation, estimates from the 2020
+ * availability log. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
@@ -609,4 +612,325 @@ Test(spot, bad_config_is_one_clear_line)
     c.npools = 1;
     cr_assert_eq(spot_market_init(&m, &c, &err), OS_EINVAL);
     cr_assert(strncmp(err.msg, "spot pool p3.2xlarge@us-east-1q: ", 33) == 0, "%s", err.msg);
+}
+
+/* --- estimates from an availability log -------------------------------------------- */
+
+#define LOG_FILE SPOT_DEFAULT_LOG_PATH
+
+/* Writes text to a fresh temporary file whose name goes to path. */
+static void write_log(char path[32], const char *text)
+{
+    snprintf(path, 32, "/tmp/orchsim-spotlog-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    cr_assert(fp != NULL);
+    fputs(text, fp);
+    cr_assert_eq(fclose(fp), 0);
+}
+
+/* Expects reading `text` to fail with code; returns nothing, checks that the
+ * message contains want (with the temp path substituted for "%s"). */
+static void expect_log_error(const char *text, int code, const char *want_fmt)
+{
+    char path[32], want[256];
+    struct spot_log slog;
+    struct os_error err = {{0}};
+    write_log(path, text);
+    snprintf(want, sizeof want, want_fmt, path);
+    cr_assert_eq(spot_log_read(&slog, path, &err), code, "%s", err.msg);
+    cr_assert(strstr(err.msg, want) != NULL, "'%s' lacks '%s'", err.msg, want);
+    unlink(path);
+}
+
+Test(spot, log_hand_computed_hazard_and_intervals)
+{
+    /* Two k80 1-GPU instances from 10:00: i-a is seen running at 11:50 and
+     * found not running at 12:00 (lost after exactly 2 h, 1 h 50 min at its
+     * last "running" poll); i-b survives to the log's last line at 13:00
+     * (censored after 3 h). Two k80 1-GPU attempts failed; one v100 8-GPU
+     * failure belongs to another group.
+     *   MLE 1 / 5 h = 0.2 per hour.
+     *   Garwood lower = chi2_inv(0.025, 2) / 10 = -2 ln(0.975) / 10
+     *                 = -ln(0.975) / 5 = 0.005063561597
+     *     (chi2 with 2 df: F(x) = 1 - exp(-x/2)).
+     *   Garwood upper = chi2_inv(0.975, 4) / 10 = 11.143286781878 / 10
+     *     (chi2 with 4 df: F(x) = 1 - exp(-x/2)(1 + x/2) = 0.975 solved by
+     *     Newton; R: qchisq(0.975, 4) = 11.14329).
+     *   Launch failures x = 2 of n = 4 attempts: p = 0.5; Clopper-Pearson
+     *   lower = beta_inv(0.025; 2, 3), where I_x(2, 3) = 6x^2 - 8x^3 + 3x^4,
+     *   root 0.067585986489 (R: qbeta(0.025, 2, 3) = 0.06758599); upper =
+     *   beta_inv(0.975; 3, 2) = 1 - 0.067585986489 by symmetry. */
+    const char *text = "[2020-03-15T10:00:00.000Z] Created instance i-a with 1 GPU(s) of type k80 "
+                       "in zone us-east-1b\n"
+                       "[2020-03-15T10:00:00.000Z] Created instance i-b with 1 GPU(s) of type k80 "
+                       "in zone us-east-1c\n"
+                       "[2020-03-15T10:00:01.000Z] Instance with 1 GPU(s) of type k80 creation "
+                       "failed\n"
+                       "[2020-03-15T10:00:02.000Z] Instance with 8 GPU(s) of type v100 creation "
+                       "failed\n"
+                       "[2020-03-15T10:10:00.000Z] Instance with 1 GPU(s) of type k80 creation "
+                       "failed\n"
+                       "[2020-03-15T11:50:00.000Z] Instance i-a running in zone us-east-1b\n"
+                       "[2020-03-15T11:50:00.000Z] Instance i-b running in zone us-east-1c\n"
+                       "[2020-03-15T12:00:00.000Z] Instance i-a not running in zone us-east-1b\n"
+                       "[2020-03-15T12:00:05.000Z] Successfully deleted instance i-a\n"
+                       "\n"
+                       "[2020-03-15T13:00:00.000Z] Instance i-b running in zone us-east-1c\n";
+    char path[32];
+    struct spot_log_estimate e;
+    struct os_error err = {{0}};
+    write_log(path, text);
+    cr_assert_eq(spot_log_estimate(path, "k80", 1, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.launched, 2);
+    cr_assert_eq(e.lost, 1);
+    cr_assert_eq(e.launch_failed, 2);
+    cr_assert_float_eq(e.instance_hours, 5.0, 1e-12);
+    cr_assert_float_eq(e.instance_hours_min, 2.0 - 10.0 / 60 + 3.0, 1e-12);
+    cr_assert_float_eq(e.hazard_per_hour, 0.2, 1e-12);
+    cr_assert_float_eq(e.hazard_lo, 0.005063561597, 1e-11);
+    cr_assert_float_eq(e.hazard_hi, 1.114328678188, 1e-9);
+    cr_assert_float_eq(e.launch_fail_prob, 0.5, 1e-15);
+    cr_assert_float_eq(e.launch_fail_lo, 0.067585986489, 1e-9);
+    cr_assert_float_eq(e.launch_fail_hi, 0.932414013511, 1e-9);
+    /* The span is 10:00 to 13:00 on 2020-03-15 = 1584266400 s (Unix). */
+    cr_assert_eq(e.first_ms, INT64_C(1584266400000));
+    cr_assert_eq(e.last_ms, INT64_C(1584266400000) + 3 * 3600000);
+    unlink(path);
+}
+
+Test(spot, log_censoring_rule)
+{
+    /* v100 8 GPUs: i-1 deleted without a loss at 23:30 -> censored at its
+     * deletion after 1.5 h; i-2 never lost nor deleted -> censored at the
+     * log's last line (another group's), 2020-02-28 22:00 to 2020-03-01 02:00
+     * = 28 h across the leap day. k = 0 in T = 29.5 h: MLE 0, lower 0, upper
+     * chi2_inv(0.975, 2) / 2T = -ln(0.025) / 29.5 = 0.125046761156.
+     * k80 1 GPU: i-3 is never seen running and found not running after 26 h
+     * (leap day again; the exposure at its last poll is 0); the later
+     * "running" and second "not running" lines change nothing. One failure
+     * in two attempts: Clopper-Pearson beta_inv(0.025; 1, 2) = 1 - sqrt(0.975)
+     * and beta_inv(0.975; 2, 1) = sqrt(0.975). Timestamps without a fraction
+     * are accepted. */
+    const char *text = "[2020-02-28T22:00:00Z] Created instance i-1 with 8 GPU(s) of type v100 in "
+                       "zone z1\n"
+                       "[2020-02-28T22:00:00.000Z] Created instance i-2 with 8 GPU(s) of type v100 "
+                       "in zone z1\n"
+                       "[2020-02-28T23:00:00Z] Created instance i-3 with 1 GPU(s) of type k80 in "
+                       "zone z2\n"
+                       "[2020-02-28T23:30:00Z] Successfully deleted instance i-1\n"
+                       "[2020-03-01T01:00:00Z] Instance i-3 not running in zone z2\n"
+                       "[2020-03-01T01:10:00Z] Instance i-3 running in zone z2\n"
+                       "[2020-03-01T01:20:00Z] Instance i-3 not running in zone z2\n"
+                       "[2020-03-01T02:00:00Z] Instance with 1 GPU(s) of type k80 creation "
+                       "failed\n";
+    char path[32];
+    struct spot_log slog;
+    struct spot_log_estimate e;
+    struct os_error err = {{0}};
+    write_log(path, text);
+    cr_assert_eq(spot_log_read(&slog, path, &err), 0, "%s", err.msg);
+    cr_assert_eq(slog.ninst, 3);
+    cr_assert_eq(slog.nfail, 1);
+
+    cr_assert_eq(spot_log_estimate_group(&slog, "v100", 8, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.launched, 2);
+    cr_assert_eq(e.lost, 0);
+    cr_assert_float_eq(e.instance_hours, 29.5, 1e-12);
+    cr_assert_float_eq(e.instance_hours_min, 29.5, 1e-12);
+    cr_assert_float_eq(e.hazard_per_hour, 0, 0);
+    cr_assert_float_eq(e.hazard_lo, 0, 0);
+    cr_assert_float_eq(e.hazard_hi, 0.125046761156, 1e-11);
+    cr_assert_eq(e.launch_failed, 0);
+    cr_assert_float_eq(e.launch_fail_lo, 0, 0);
+    cr_assert_float_eq(e.launch_fail_hi, 1 - pow(0.025, 0.5), 1e-9); /* x = 0, n = 2 */
+
+    cr_assert_eq(spot_log_estimate_group(&slog, "k80", 0, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.lost, 1);
+    cr_assert_float_eq(e.instance_hours, 26.0, 1e-12);
+    cr_assert_float_eq(e.instance_hours_min, 0.0, 1e-12);
+    cr_assert_float_eq(e.launch_fail_prob, 0.5, 1e-15);
+    cr_assert_float_eq(e.launch_fail_lo, 0.012579117093, 1e-9);
+    cr_assert_float_eq(e.launch_fail_hi, 0.987420882907, 1e-9);
+
+    /* Every type and size pooled. */
+    cr_assert_eq(spot_log_estimate_group(&slog, NULL, 0, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.launched, 3);
+    cr_assert_eq(e.lost, 1);
+    cr_assert_float_eq(e.instance_hours, 55.5, 1e-12);
+
+    struct spot_log_group g[4];
+    cr_assert_eq(spot_log_groups(&slog, g, 4), 2);
+    cr_assert_str_eq(g[0].gpu_type, "k80");
+    cr_assert_eq(g[0].gpus, 1);
+    cr_assert_str_eq(g[1].gpu_type, "v100");
+    cr_assert_eq(g[1].gpus, 8);
+
+    /* No such instances: one line that lists the groups. */
+    cr_assert_eq(spot_log_estimate_group(&slog, "a100", 0, &e, &err), OS_EINVAL);
+    cr_assert(strstr(err.msg, "no instance of type a100") &&
+                  strstr(err.msg, "k80 (1 GPUs), v100 (8 GPUs)"),
+              "%s", err.msg);
+    cr_assert_eq(spot_log_estimate_group(&slog, "k80", 8, &e, &err), OS_EINVAL);
+    cr_assert(strstr(err.msg, "type k80 with 8 GPU(s)") != NULL, "%s", err.msg);
+    spot_log_destroy(&slog);
+    spot_log_destroy(&slog); /* idempotent */
+    unlink(path);
+}
+
+Test(spot, log_interval_helpers_match_closed_forms)
+{
+    /* k = 0: [0, -ln(a/2) / T]; k = 1: lower -ln(1 - a/2) / T (chi2, 2 df). */
+    double lo, hi;
+    spot_poisson_rate_ci(0, 10.0, 0.95, &lo, &hi);
+    cr_assert_float_eq(lo, 0, 0);
+    cr_assert_float_eq(hi, -log(0.025) / 10.0, 1e-12);
+    spot_poisson_rate_ci(1, 10.0, 0.90, &lo, &hi);
+    cr_assert_float_eq(lo, -log(0.95) / 10.0, 1e-12);
+    /* x = n: [(a/2)^(1/n), 1]; x = 0: [0, 1 - (a/2)^(1/n)]. */
+    spot_binomial_ci(5, 5, 0.95, &lo, &hi);
+    cr_assert_float_eq(lo, pow(0.025, 1.0 / 5), 1e-9);
+    cr_assert_float_eq(hi, 1, 0);
+    spot_binomial_ci(0, 5, 0.95, &lo, &hi);
+    cr_assert_float_eq(lo, 0, 0);
+    cr_assert_float_eq(hi, 1 - pow(0.025, 1.0 / 5), 1e-9);
+}
+
+Test(spot, log_malformed_line_names_file_and_line)
+{
+    const char *ok = "[2020-03-15T10:07:33.000Z] Created instance i-1 with 1 GPU(s) of type k80 in "
+                     "zone us-east-1b\n";
+    char text[1024];
+    snprintf(text, sizeof text, "%s\n%s", ok,
+             "[2020-03-15T10:17:33.000Z] Instance i-1 exploded in zone us-east-1b\n");
+    expect_log_error(text, OS_EPARSE, "%s:3: unknown event 'Instance i-1 exploded");
+    /* A bad date, a missing bracket, a zero or signed GPU count, a trailing
+     * word: each is an error naming the line. */
+    expect_log_error("[2020-13-15T10:07:33.000Z] Instance with 1 GPU(s) of type k80 creation "
+                     "failed\n",
+                     OS_EPARSE, "%s:1: expected a timestamp");
+    expect_log_error("[2021-02-29T10:07:33.000Z] Instance with 1 GPU(s) of type k80 creation "
+                     "failed\n",
+                     OS_EPARSE, "%s:1: expected a timestamp");
+    expect_log_error("2020-03-15T10:07:33.000Z Instance with 1 GPU(s) of type k80 creation "
+                     "failed\n",
+                     OS_EPARSE, "%s:1: expected a timestamp");
+    expect_log_error("[2020-03-15T10:07:33.000Z] Instance with 0 GPU(s) of type k80 creation "
+                     "failed\n",
+                     OS_EPARSE, "%s:1: unknown event");
+    expect_log_error("[2020-03-15T10:07:33.000Z] Instance with -1 GPU(s) of type k80 creation "
+                     "failed\n",
+                     OS_EPARSE, "%s:1: unknown event");
+    expect_log_error("[2020-03-15T10:07:33.000Z] Successfully deleted instance i-1 now\n",
+                     OS_EPARSE, "%s:1: unknown event");
+    /* Inconsistent events. */
+    snprintf(text, sizeof text, "%s%s", ok,
+             "[2020-03-15T10:17:33.000Z] Instance i-2 running in zone us-east-1b\n");
+    expect_log_error(text, OS_EPARSE, "%s:2: instance i-2 has no 'Created instance' line");
+    snprintf(text, sizeof text, "%s%s", ok,
+             "[2020-03-15T10:17:33.000Z] Instance i-1 running in zone us-east-1c\n");
+    expect_log_error(text, OS_EPARSE, "%s:2: instance i-1 is in zone us-east-1b (line 1)");
+    snprintf(text, sizeof text, "%s%s", ok, ok);
+    expect_log_error(text, OS_EPARSE, "%s:2: instance i-1 created again (first at line 1)");
+    snprintf(text, sizeof text, "%s%s", ok,
+             "[2020-03-15T10:07:32.000Z] Instance i-1 running in zone us-east-1b\n");
+    expect_log_error(text, OS_EPARSE, "%s:2: timestamp [2020-03-15T10:07:32.000Z] is earlier");
+    /* CRLF line ends are accepted. */
+    char path[32];
+    struct spot_log_estimate e;
+    struct os_error err = {{0}};
+    write_log(path, "[2020-03-15T10:00:00.000Z] Created instance i-1 with 1 GPU(s) of type k80 in "
+                    "zone z\r\n[2020-03-15T11:00:00.000Z] Instance i-1 running in zone z\r\n");
+    cr_assert_eq(spot_log_estimate(path, "k80", 1, &e, &err), 0, "%s", err.msg);
+    cr_assert_float_eq(e.instance_hours, 1.0, 1e-12);
+    unlink(path);
+}
+
+Test(spot, log_missing_file_and_bad_filter)
+{
+    struct spot_log_estimate e;
+    struct os_error err = {{0}};
+    cr_assert_eq(spot_log_estimate("/nonexistent/avail.log", "k80", 1, &e, &err), OS_ENOENT);
+    cr_assert_str_eq(err.msg, "/nonexistent/avail.log: no such file");
+    cr_assert_eq(spot_log_estimate(LOG_FILE, "k80", -1, &e, &err), OS_EINVAL);
+    cr_assert_eq(spot_log_estimate(LOG_FILE, "k80", 16, &e, &err), OS_EINVAL);
+    cr_assert(strstr(err.msg, "k80 (1, 8 GPUs), v100 (1, 8 GPUs)") != NULL, "%s", err.msg);
+}
+
+/* The 2020 log (figures computed independently, see spot.h): instance-hours
+ * to 0.05 h, hazards to 5e-4 per hour. */
+Test(spot, log_2020_figures)
+{
+    struct spot_log slog;
+    struct spot_log_estimate e;
+    struct os_error err = {{0}};
+    cr_assert_eq(spot_log_read(&slog, LOG_FILE, &err), 0, "%s", err.msg);
+    cr_assert_eq(slog.nlines, 2464);
+    cr_assert_eq(slog.ninst, 39);
+    cr_assert_eq(slog.nfail, 290);
+
+    cr_assert_eq(spot_log_estimate_group(&slog, "k80", 1, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.launched, 25);
+    cr_assert_eq(e.lost, 23);
+    cr_assert_eq(e.launch_failed, 50);
+    cr_assert_float_eq(e.instance_hours, 97.3, 0.05);
+    cr_assert_float_eq(e.hazard_per_hour, 0.236, 5e-4);
+    cr_assert(e.hazard_lo < e.hazard_per_hour && e.hazard_per_hour < e.hazard_hi);
+    cr_assert_float_eq(e.launch_fail_prob, 50.0 / 75, 1e-12);
+    cr_assert(e.instance_hours_min < e.instance_hours);
+    cr_assert(e.instance_hours_min > e.instance_hours - 23 * 11.0 / 60);
+
+    cr_assert_eq(spot_log_estimate_group(&slog, "k80", 8, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.launched, 10);
+    cr_assert_eq(e.lost, 9);
+    cr_assert_eq(e.launch_failed, 240);
+    cr_assert_float_eq(e.instance_hours, 63.5, 0.05);
+    cr_assert_float_eq(e.hazard_per_hour, 0.142, 5e-4);
+    cr_assert_float_eq(e.launch_fail_prob, 240.0 / 250, 1e-12);
+
+    for (int gpus = 1; gpus <= 8; gpus += 7) {
+        cr_assert_eq(spot_log_estimate_group(&slog, "v100", gpus, &e, &err), 0, "%s", err.msg);
+        cr_assert_eq(e.launched, 2);
+        cr_assert_eq(e.lost, 0);
+        cr_assert_eq(e.launch_failed, 0);
+        cr_assert_float_eq(e.instance_hours, 106.9, 0.05);
+        cr_assert_float_eq(e.hazard_per_hour, 0, 0);
+        cr_assert_float_eq(e.hazard_hi, -log(0.025) / e.instance_hours, 1e-12);
+    }
+
+    /* All K80 pooled: 32 losses in 160.8 h, the 0.20/h of the calibration. */
+    cr_assert_eq(spot_log_estimate_group(&slog, "k80", 0, &e, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.lost, 32);
+    cr_assert_eq(e.launch_failed, 290);
+    cr_assert_float_eq(e.instance_hours, 160.8, 0.05);
+    cr_assert_float_eq(e.hazard_per_hour, SPOT_LOG2020_K80_RATE_PER_HOUR, 0.005);
+    spot_log_destroy(&slog);
+}
+
+Test(spot, log_report_prints_one_line_per_group)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    struct os_error err = {{0}};
+    FILE *m = open_memstream(&buf, &len);
+    cr_assert(m != NULL);
+    cr_assert_eq(spot_log_report(LOG_FILE, "k80", 0, m, &err), 0, "%s", err.msg);
+    fclose(m);
+    cr_assert(strstr(buf, "2020-03-15T10:07:33Z to 2020-03-17T15:36:55Z (53.5 h)") != NULL, "%s",
+              buf);
+    cr_assert(strstr(buf, "\nk80       1       25   23       97.3   0.2364 [0.1498, 0.3547]") !=
+                  NULL,
+              "%s", buf);
+    cr_assert(strstr(buf, "\nk80       8       10    9       63.5   0.1417 ") != NULL, "%s", buf);
+    cr_assert(strstr(buf, "v100") == NULL, "%s", buf);
+    free(buf);
+
+    /* An error prints nothing. */
+    buf = NULL;
+    m = open_memstream(&buf, &len);
+    cr_assert_eq(spot_log_report(LOG_FILE, "a100", 0, m, &err), OS_EINVAL);
+    fclose(m);
+    cr_assert_eq(len, 0);
+    free(buf);
 }
