@@ -194,7 +194,7 @@ static int node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uin
     struct group *g = &r->grp[gi];
     if (g->live >= (uint32_t)g->max_nodes)
         return OS_EFULL;
-    if (spot && g->spot->launch_fail_prob > 0) {
+    if (spot && r->market.pools[g->market_pool].fail_prob > 0) {
         struct spot_launch sl;
         spot_try_launch(&r->market, g->market_pool, r->launches, &sl);
         if (sl.outcome == SPOT_LAUNCH_FAILED)
@@ -1257,8 +1257,29 @@ static int spot_pool_of(const struct run *r, int gi, struct spot_pool_cfg *pool,
         pool->interrupt.kind = SPOT_HAZARD_RATE;
         pool->interrupt.rate_per_hour = sp->interruptions_per_hour;
     }
-    if (sp->launch_fail_prob > 0) {
-        pool->launch.fail_prob = sp->launch_fail_prob;
+    double fail = sp->launch_fail_prob;
+    if (sp->log_gpu[0]) {
+        /* estimated from the availability log: the MLE or a 95 % bound */
+        struct spot_log_estimate est;
+        int rc = spot_log_estimate(sp->log_path, sp->log_gpu, sp->log_gpus, &est, err);
+        if (rc) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            return os_errorf(err, rc, "%s: $.variants[%u].%s.log_gpu: %s", r->sc->file,
+                             (unsigned)(r->v - r->sc->variants), group_path(gi), msg);
+        }
+        pool->interrupt.kind = SPOT_HAZARD_RATE;
+        pool->interrupt.rate_per_hour = sp->log_estimate == SCENARIO_LOG_UPPER95 ? est.hazard_hi
+                                        : sp->log_estimate == SCENARIO_LOG_LOWER95
+                                            ? est.hazard_lo
+                                            : est.hazard_per_hour;
+        if (sp->log_launch_failures)
+            fail = sp->log_estimate == SCENARIO_LOG_UPPER95   ? est.launch_fail_hi
+                   : sp->log_estimate == SCENARIO_LOG_LOWER95 ? est.launch_fail_lo
+                                                              : est.launch_fail_prob;
+    }
+    if (fail > 0) {
+        pool->launch.fail_prob = fail;
         pool->launch.fallback =
             sp->fallback_on_demand ? SPOT_FALLBACK_ON_DEMAND : SPOT_FALLBACK_NONE;
     }
@@ -1409,7 +1430,9 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
             a->fallback_on_demand != b->fallback_on_demand || strcmp(a->trace_csv, b->trace_csv) ||
             strcmp(a->trace_zone, b->trace_zone) ||
             strcmp(a->trace_instance_type, b->trace_instance_type) ||
-            a->time_scale != b->time_scale)
+            a->time_scale != b->time_scale || strcmp(a->log_gpu, b->log_gpu) ||
+            a->log_gpus != b->log_gpus || a->log_estimate != b->log_estimate ||
+            a->log_launch_failures != b->log_launch_failures || strcmp(a->log_path, b->log_path))
             return os_errorf(err, OS_EINVAL,
                              "%s: $.variants[%u]: %s and %s run on %s but describe its spot market "
                              "differently (price, discount, interruptions, launch failures must "

@@ -16,6 +16,7 @@ const char *const scenario_sharing_names[] = {"whole", "timeslice", "mps", "mig"
 static const char *const arrivals_names[] = {"azure_day", "replay", "diurnal", NULL};
 const char *const scenario_metric_names[] = {"requests_per_target", "backlog", "utilization", NULL};
 const char *const scenario_spot_price_names[] = {"generated", "trace", NULL};
+const char *const scenario_log_estimate_names[] = {"mle", "upper95", "lower95", NULL};
 
 #define DAY_S 86400.0
 
@@ -89,6 +90,8 @@ static void spot_defaults(void *obj)
     s->time_scale = 1;
     s->launch_fail_prob = 0;
     s->fallback_on_demand = true;
+    snprintf(s->log_path, sizeof s->log_path, "%s",
+             "scenarios/traces/aws-spot-gpu-prices-2020/availability_2020-03-15.log");
 }
 static const struct schema_field spot_fields[] = {
     SCHEMA_F_INT(struct scenario_spot, pct, "pct", 0, 100, 0, "an integer percent in [0, 100]"),
@@ -109,6 +112,15 @@ static const struct schema_field spot_fields[] = {
     SCHEMA_F_DOUBLE(struct scenario_spot, launch_fail_prob, "launch_fail_prob", 0, 1, 0,
                     "a probability in [0, 1]"),
     SCHEMA_F_BOOL(struct scenario_spot, fallback_on_demand, "fallback_on_demand", 0),
+    SCHEMA_F_STRING(struct scenario_spot, log_gpu, "log_gpu", SCHEMA_EMPTY_OK,
+                    "a GPU type of the availability log (\"v100\" or \"k80\"), or \"\""),
+    SCHEMA_F_INT(struct scenario_spot, log_gpus, "log_gpus", 0, 1024, 0,
+                 "GPUs per instance in the log, 0 for any"),
+    SCHEMA_F_ENUM(struct scenario_spot, log_estimate, "log_estimate", scenario_log_estimate_names,
+                  0),
+    SCHEMA_F_BOOL(struct scenario_spot, log_launch_failures, "log_launch_failures", 0),
+    SCHEMA_F_STRING(struct scenario_spot, log_path, "log_path", 0,
+                    "the path of a spot availability log"),
 };
 static const struct schema spot_schema = {
     "spot", spot_fields, sizeof spot_fields / sizeof spot_fields[0], spot_defaults};

@@ -78,6 +78,18 @@ struct scenario_spot {
     double time_scale;                 /* trace: simulated s per trace s (1) */
     double launch_fail_prob;           /* a spot launch fails for lack of capacity (0) */
     bool fallback_on_demand;           /* a failed spot launch falls back to on-demand (true) */
+    /* hazard (and optionally launch failures) estimated from the 2020
+     * availability log (models/spot.h spot_log_estimate) instead */
+    char log_gpu[16];                 /* "" (off), "v100" or "k80" */
+    int log_gpus;                     /* GPUs per instance in the log (0 = any) */
+    int log_estimate;                 /* enum scenario_log_estimate (mle) */
+    bool log_launch_failures;         /* also take launch_fail_prob from the log (false) */
+    char log_path[SCENARIO_PATH_LEN]; /* the log */
+};
+enum scenario_log_estimate {
+    SCENARIO_LOG_MLE = 0,
+    SCENARIO_LOG_UPPER95 = 1,
+    SCENARIO_LOG_LOWER95 = 2
 };
 
 /* The training node group of a variant (when the workload has training). */
@@ -230,6 +242,7 @@ extern const char *const scenario_orchestrator_names[];
 extern const char *const scenario_sharing_names[];
 extern const char *const scenario_metric_names[];
 extern const char *const scenario_spot_price_names[];
+extern const char *const scenario_log_estimate_names[];
 
 /* Reads FILE, applies the `--set PATH=VALUE` overrides in order, and decodes
  * it into *sc. Every problem is added to d as one line (file, JSON path, what

@@ -39,3 +39,17 @@ expect 1 "$ORCHSIM" validate scenarios/ecs-inference.json --set workload.inferen
 contains "$TMP/err" "\$.workload.inference.min_replicas: 30 exceeds max_replicas 20"
 expect 2 "$ORCHSIM" run scenarios/ecs-inference.json --set workload.inference.trace_csv=/nonexistent.csv
 contains "$TMP/err" "\$.workload.inference.trace_csv: cannot open '/nonexistent.csv'"
+
+# training jobs on spot: runs, reports job metrics, errors name the path
+expect 0 "$ORCHSIM" run scenarios/spot-training.json --set duration_s=43200 --seeds 2 --quiet -o "$TMP/st"
+contains "$TMP/st/summary.json" '"jct_mean_s":'
+contains "$TMP/st/summary.json" '"lost_gpu_hours":'
+contains "$TMP/st/report.md" "## Jobs"
+expect 2 "$ORCHSIM" run scenarios/spot-training.json --quiet -o "$TMP/st2" --set variants.1.training.spot.log_gpu=a100
+contains "$TMP/err" "\$.variants[1].training.spot.log_gpu: scenarios/traces/aws-spot-gpu-prices-2020/availability_2020-03-15.log: no instance of type a100"
+expect 1 "$ORCHSIM" validate scenarios/spot-training.json --set workload.training.gangs.4.gpus=12
+contains "$TMP/err" "\$.workload.training.gangs[4].gpus: a gang of 12 GPUs does not split into whole p3.16xlarge nodes"
+expect 1 "$ORCHSIM" validate scenarios/spot-training.json --set variants.0.training.instance_type=p3.16xlarg
+contains "$TMP/err" "\$.variants[0].training.instance_type: unknown instance type 'p3.16xlarg' (did you mean 'p3.16xlarge'?)"
+expect 1 "$ORCHSIM" validate scenarios/ecs-vs-eks.json --set variants.0.fleet.sharing=timeslice
+contains "$TMP/err" "\$.variants[0].fleet.sharing: ECS assigns whole GPUs only"
