@@ -9,6 +9,7 @@
  * the results directory is byte-identical for the same scenario and seed.
  */
 #include "models/orchestrator.h"
+#include "sim/progress.h"
 
 #include <errno.h>
 #include <math.h>
@@ -229,8 +230,7 @@ struct sim_jobs {
     int *rc;
     struct os_error *errs;
     unsigned next;
-    unsigned done;
-    bool quiet;
+    struct progress prog;
     pthread_mutex_t mu;
 };
 
@@ -246,11 +246,7 @@ static void *sim_worker(void *arg)
         unsigned v = k / J->nseeds, s = k % J->nseeds;
         J->rc[k] =
             sim_run(J->sc, J->cat, v, (uint64_t)J->sc->seed + s, s == 0, &J->res[k], &J->errs[k]);
-        pthread_mutex_lock(&J->mu);
-        J->done++;
-        if (!J->quiet && isatty(2))
-            fprintf(stderr, "\rorchsim: %s: %u/%u runs", J->sc->name, J->done, J->njobs);
-        pthread_mutex_unlock(&J->mu);
+        progress_step(&J->prog);
     }
 }
 
@@ -354,7 +350,6 @@ static int run_simulation(const struct scenario *sc, const struct run_opts *o, c
     J.cat = &cat;
     J.nseeds = (unsigned)(sc->seeds > 0 ? sc->seeds : 1);
     J.njobs = sc->nvariants * J.nseeds;
-    J.quiet = o->quiet;
     J.res = calloc(J.njobs, sizeof *J.res);
     J.rc = calloc(J.njobs, sizeof *J.rc);
     J.errs = calloc(J.njobs, sizeof *J.errs);
@@ -372,6 +367,7 @@ static int run_simulation(const struct scenario *sc, const struct run_opts *o, c
         fprintf(stderr, "orchsim: %s: %u variants x %u seeds, %.1f simulated hours each\n",
                 sc->name, sc->nvariants, J.nseeds, (double)sc->duration_us / 3.6e9);
     double t0 = bench_now_s();
+    progress_init(&J.prog, sc->name, J.njobs, "runs", !o->quiet);
     unsigned started = 0;
     for (; started < threads; started++)
         if (pthread_create(&th[started], NULL, sim_worker, &J) != 0)
@@ -380,8 +376,7 @@ static int run_simulation(const struct scenario *sc, const struct run_opts *o, c
         sim_worker(&J);
     for (unsigned i = 0; i < started; i++)
         pthread_join(th[i], NULL);
-    if (!o->quiet && isatty(2))
-        fputc('\n', stderr);
+    progress_end(&J.prog);
     for (unsigned k = 0; k < J.njobs; k++)
         if (J.rc[k]) {
             *err = J.errs[k];
