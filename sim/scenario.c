@@ -16,6 +16,11 @@ const char *const scenario_sharing_names[] = {"whole", "timeslice", "mps", "mig"
 static const char *const arrivals_names[] = {"azure_day", "replay", "diurnal", NULL};
 const char *const scenario_metric_names[] = {"requests_per_target", "backlog", "utilization", NULL};
 const char *const scenario_spot_price_names[] = {"generated", "trace", NULL};
+const char *const scenario_service_scaler_names[] = {"hpa", "keda", NULL};
+const char *const scenario_node_scaler_names[] = {"karpenter", "cluster-autoscaler", NULL};
+/* in the order of enum ca_expander */
+const char *const scenario_ca_expander_names[] = {
+    "least-waste", "random", "most-pods", "least-nodes", "priority", "price", NULL};
 const char *const scenario_log_estimate_names[] = {"mle", "upper95", "lower95", NULL};
 
 #define DAY_S 86400.0
@@ -28,6 +33,10 @@ static void scaling_defaults(void *obj)
     s->out_cooldown_us = 300 * INT64_C(1000000);
     s->in_cooldown_us = 300 * INT64_C(1000000);
     s->down_window_us = 300 * INT64_C(1000000);
+    s->keda_queue_length = 5;
+    s->keda_activation_queue_length = 0;
+    s->keda_polling_us = 30 * INT64_C(1000000);
+    s->keda_cooldown_us = 300 * INT64_C(1000000);
 }
 static const struct schema_field scaling_fields[] = {
     SCHEMA_F_ENUM(struct scenario_scaling, metric, "metric", scenario_metric_names, 0),
@@ -39,6 +48,16 @@ static const struct schema_field scaling_fields[] = {
                      "seconds in [0, 86400]"),
     SCHEMA_F_SECONDS(struct scenario_scaling, down_window_us, "scale_down_window_s", 0, 3600, 0,
                      "seconds in [0, 3600]"),
+    SCHEMA_F_ENUM(struct scenario_scaling, autoscaler, "autoscaler", scenario_service_scaler_names,
+                  0),
+    SCHEMA_F_DOUBLE(struct scenario_scaling, keda_queue_length, "keda_queue_length", 0.001, 1e9, 0,
+                    "a positive queue length per replica"),
+    SCHEMA_F_DOUBLE(struct scenario_scaling, keda_activation_queue_length,
+                    "keda_activation_queue_length", 0, 1e9, 0, "a queue length >= 0"),
+    SCHEMA_F_SECONDS(struct scenario_scaling, keda_polling_us, "keda_polling_interval_s", 1, 3600,
+                     0, "seconds in [1, 3600]"),
+    SCHEMA_F_SECONDS(struct scenario_scaling, keda_cooldown_us, "keda_cooldown_s", 0, DAY_S, 0,
+                     "seconds in [0, 86400]"),
 };
 static const struct schema scaling_schema = {
     "scaling", scaling_fields, sizeof scaling_fields / sizeof scaling_fields[0], scaling_defaults};
@@ -54,6 +73,12 @@ static void capacity_defaults(void *obj)
     c->budget_pct = 10;
     c->batch_idle_us = 1000000;
     c->batch_max_us = 10000000;
+    c->autoscaler = SCENARIO_NODES_KARPENTER;
+    c->ca_expander = 0;
+    c->ca_utilization_threshold = 0.5;
+    c->ca_unneeded_us = 600 * INT64_C(1000000);
+    c->ca_delay_after_add_us = 600 * INT64_C(1000000);
+    c->ca_max_provision_us = 900 * INT64_C(1000000);
 }
 static const struct schema_field capacity_fields[] = {
     SCHEMA_F_INT(struct scenario_capacity, target_capacity_pct, "target_capacity_pct", 1, 100, 0,
@@ -72,6 +97,18 @@ static const struct schema_field capacity_fields[] = {
                      "seconds in [0, 600]"),
     SCHEMA_F_SECONDS(struct scenario_capacity, batch_max_us, "batch_max_s", 0, 600, 0,
                      "seconds in [0, 600]"),
+    SCHEMA_F_ENUM(struct scenario_capacity, autoscaler, "autoscaler", scenario_node_scaler_names,
+                  0),
+    SCHEMA_F_ENUM(struct scenario_capacity, ca_expander, "ca_expander", scenario_ca_expander_names,
+                  0),
+    SCHEMA_F_DOUBLE(struct scenario_capacity, ca_utilization_threshold, "ca_utilization_threshold",
+                    0, 1, 0, "a fraction in [0, 1]"),
+    SCHEMA_F_SECONDS(struct scenario_capacity, ca_unneeded_us, "ca_scale_down_unneeded_s", 0, DAY_S,
+                     0, "seconds in [0, 86400]"),
+    SCHEMA_F_SECONDS(struct scenario_capacity, ca_delay_after_add_us,
+                     "ca_scale_down_delay_after_add_s", 0, DAY_S, 0, "seconds in [0, 86400]"),
+    SCHEMA_F_SECONDS(struct scenario_capacity, ca_max_provision_us, "ca_max_node_provision_s", 1,
+                     DAY_S, 0, "seconds in [1, 86400]"),
 };
 static const struct schema capacity_schema = {"capacity", capacity_fields,
                                               sizeof capacity_fields / sizeof capacity_fields[0],
@@ -603,6 +640,19 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
         if (v->min_nodes > v->max_nodes)
             schema_diag_add(d, "%s: $.variants[%u].min_nodes: %d exceeds max_nodes %d", file, i,
                             v->min_nodes, v->max_nodes);
+        if (v->orchestrator == SCENARIO_ORCH_ECS &&
+            v->capacity.autoscaler != SCENARIO_NODES_KARPENTER)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].capacity.autoscaler: ECS scales instances with "
+                            "capacity providers (the cluster-autoscaler is an EKS option)",
+                            file, i);
+        if (v->orchestrator == SCENARIO_ORCH_ECS &&
+            (v->scaling.autoscaler != SCENARIO_SCALER_HPA ||
+             v->fleet.scaling.autoscaler != SCENARIO_SCALER_HPA))
+            schema_diag_add(d,
+                            "%s: $.variants[%u].%sscaling.autoscaler: ECS services scale with "
+                            "Service Auto Scaling (KEDA is an EKS option)",
+                            file, i, v->scaling.autoscaler != SCENARIO_SCALER_HPA ? "" : "fleet.");
         if (v->capacity.min_step > v->capacity.max_step)
             schema_diag_add(d, "%s: $.variants[%u].capacity.min_step: %d exceeds max_step %d", file,
                             i, v->capacity.min_step, v->capacity.max_step);

@@ -44,17 +44,30 @@ enum scenario_metric {
 };
 enum scenario_rows { SCENARIO_ROWS_ERROR = 0, SCENARIO_ROWS_SKIP = 1 };
 
-/* Service scaling of the inference replicas: ECS target tracking or the HPA. */
+enum scenario_service_scaler { SCENARIO_SCALER_HPA = 0, SCENARIO_SCALER_KEDA = 1 };
+enum scenario_node_scaler { SCENARIO_NODES_KARPENTER = 0, SCENARIO_NODES_CA = 1 };
+
+/* Service scaling of the inference replicas: ECS target tracking, the HPA,
+ * or (EKS) KEDA's aws-sqs-queue scaler on the service's queue. */
 struct scenario_scaling {
+    int autoscaler;          /* EKS: enum scenario_service_scaler (hpa) */
     int metric;              /* enum scenario_metric */
     double target;           /* target value of the metric per replica */
     int64_t out_cooldown_us; /* ECS scale-out cooldown (300 s) */
     int64_t in_cooldown_us;  /* ECS scale-in cooldown (300 s) */
     int64_t down_window_us;  /* HPA scale-down stabilization (300 s) */
+    /* KEDA (queue length = requests waiting + in service, as SQS visible +
+     * in flight); min replicas come from the service (0 allowed) */
+    double keda_queue_length;            /* queueLength per replica (5) */
+    double keda_activation_queue_length; /* activationQueueLength (0) */
+    int64_t keda_polling_us;             /* pollingInterval (30 s) */
+    int64_t keda_cooldown_us;            /* cooldownPeriod (300 s) */
 };
 
-/* Capacity: ECS capacity provider managed scaling, or Karpenter. */
+/* Capacity: ECS capacity provider managed scaling; on EKS Karpenter or the
+ * Cluster Autoscaler. */
 struct scenario_capacity {
+    int autoscaler;               /* EKS: enum scenario_node_scaler (karpenter) */
     int target_capacity_pct;      /* ECS targetCapacity (100) */
     int64_t warmup_us;            /* ECS instanceWarmupPeriod (300 s) */
     int min_step, max_step;       /* ECS minimum/maximumScalingStepSize (1, 10000) */
@@ -62,6 +75,12 @@ struct scenario_capacity {
     int budget_pct;               /* Karpenter disruption budget, nodes % (10) */
     int64_t batch_idle_us;        /* Karpenter batch idle duration (1 s) */
     int64_t batch_max_us;         /* Karpenter batch max duration (10 s) */
+    /* Cluster Autoscaler (models/autoscale/cluster_autoscaler.h) */
+    int ca_expander;                 /* enum ca_expander order: least-waste (0) */
+    double ca_utilization_threshold; /* --scale-down-utilization-threshold (0.5) */
+    int64_t ca_unneeded_us;          /* --scale-down-unneeded-time (600 s) */
+    int64_t ca_delay_after_add_us;   /* --scale-down-delay-after-add (600 s) */
+    int64_t ca_max_provision_us;     /* --max-node-provision-time (900 s) */
 };
 
 enum scenario_spot_price { SCENARIO_SPOT_GENERATED = 0, SCENARIO_SPOT_TRACE = 1 };
@@ -243,6 +262,9 @@ extern const char *const scenario_sharing_names[];
 extern const char *const scenario_metric_names[];
 extern const char *const scenario_spot_price_names[];
 extern const char *const scenario_log_estimate_names[];
+extern const char *const scenario_service_scaler_names[];
+extern const char *const scenario_node_scaler_names[];
+extern const char *const scenario_ca_expander_names[];
 
 /* Reads FILE, applies the `--set PATH=VALUE` overrides in order, and decodes
  * it into *sc. Every problem is added to d as one line (file, JSON path, what
