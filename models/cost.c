@@ -429,3 +429,38 @@ size_t cost_summary_metrics(const struct cost_meter *m, struct cost_metric *out)
     }
     return n;
 }
+
+/* Fargate task sizes (Amazon ECS developer guide, "Task CPU and memory",
+ * Linux): vCPU -> memory range (GB) and step. */
+static const struct {
+    double vcpu, mem_lo, mem_hi, step;
+} fargate_sizes[] = {
+    {0.25, 0.5, 2, 0.5}, /* 0.5, 1, 2 GB (modelled as 0.5-GB steps, see below) */
+    {0.5, 1, 4, 1},      {1, 2, 8, 1},   {2, 4, 16, 1},
+    {4, 8, 30, 1},       {8, 16, 60, 4}, {16, 32, 120, 8},
+};
+
+int cost_fargate_size(double vcpu, double mem_gb, double *out_vcpu, double *out_gb,
+                      struct os_error *err)
+{
+    if (!(vcpu > 0) || !(mem_gb >= 0))
+        return os_errorf(err, OS_EINVAL, "fargate: %g vCPU and %g GB is not a task size", vcpu,
+                         mem_gb);
+    for (size_t k = 0; k < sizeof fargate_sizes / sizeof fargate_sizes[0]; k++) {
+        if (fargate_sizes[k].vcpu < vcpu || fargate_sizes[k].mem_hi < mem_gb)
+            continue;
+        double m = fargate_sizes[k].mem_lo;
+        if (k == 0) {
+            /* 0.25 vCPU: 0.5, 1 or 2 GB */
+            m = mem_gb <= 0.5 ? 0.5 : mem_gb <= 1 ? 1 : 2;
+        } else if (mem_gb > m) {
+            m += ceil((mem_gb - m) / fargate_sizes[k].step - 1e-9) * fargate_sizes[k].step;
+        }
+        *out_vcpu = fargate_sizes[k].vcpu;
+        *out_gb = m;
+        return OS_OK;
+    }
+    return os_errorf(err, OS_EINVAL,
+                     "fargate: no task size has %g vCPU and %g GB (at most 16 vCPU and 120 GB)",
+                     vcpu, mem_gb);
+}

@@ -236,6 +236,13 @@ int cost_ec2_charge(const struct cost_cfg *c, const struct cost_launch *l, int64
 int cost_fargate_charge(const struct cost_cfg *c, double vcpu, double mem_gb, int64_t start_us,
                         int64_t end_us, double *usd, struct os_error *err);
 
+/* The smallest Fargate task size (Linux) with at least vcpu vCPUs and mem_gb
+ * GB: vCPU 0.25 (0.5, 1, 2 GB), 0.5 (1-4 GB), 1 (2-8), 2 (4-16), 4 (8-30) in
+ * 1-GB steps, 8 (16-60) in 4-GB steps, 16 (32-120) in 8-GB steps (Amazon ECS
+ * developer guide, task CPU and memory). OS_EINVAL beyond 16 vCPU / 120 GB. */
+int cost_fargate_size(double vcpu, double mem_gb, double *out_vcpu, double *out_gb,
+                      struct os_error *err);
+
 /* Control-plane dollars over [0, horizon_us]. */
 double cost_control_plane_usd(const struct cost_cfg *c, int64_t horizon_us);
 

@@ -76,6 +76,8 @@ int64_t sim_secs(double s)
 static double service_gpu_frac(const struct run *r, const struct service *sv)
 {
     const struct group *g = &r->grp[sv->gi];
+    if (g->fargate)
+        return 0;
     switch (g->sharing) {
     case SCENARIO_SHARE_TIMESLICE:
     case SCENARIO_SHARE_MPS:
@@ -92,6 +94,8 @@ static double task_speed(const struct run *r, const struct task *t)
 {
     const struct service *sv = &r->svcs[t->s];
     const struct group *g = &r->grp[sv->gi];
+    if (g->fargate)
+        return g->fargate_speed;
     switch (g->sharing) {
     case SCENARIO_SHARE_TIMESLICE: {
         uint16_t k = gpu_tenants(&g->c, t->pl.gpu.part[0].gpu);
@@ -239,6 +243,7 @@ static int node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uin
     n->empty_since = now;
     n->state = ready ? N_READY : N_PROVISIONING;
     n->cached = ready;
+    n->rev = ready ? 0 : -1;
     struct cost_launch cl = {
         .lifecycle = spot ? COST_SPOT : COST_ON_DEMAND,
         .on_demand_usd_per_hour = type->price_usd_per_hour,
@@ -346,6 +351,7 @@ static int task_new(struct run *r, unsigned si, uint32_t *out)
     t->replica = NO_IDX;
     t->created_us = engine_now(&r->e);
     t->gpu_frac = sv->gpu_frac;
+    t->rev = sv->rev;
     if (r->ecs && g->ncp > 1) {
         uint32_t cur[2] = {0, 0};
         for (uint32_t i = 0; i < r->ntasks - 1; i++) {
@@ -372,6 +378,14 @@ void sim_node_task_gone(struct run *r, uint32_t ni)
 /* Releases a task's placement and books its GPU time on its node. */
 static void task_unplace(struct run *r, struct task *t)
 {
+    if (t->fargate_on) {
+        const struct group *g = &r->grp[r->svcs[t->s].gi];
+        t->fargate_on = false;
+        if (cost_fargate_task(&r->cost, g->fargate_vcpu, g->fargate_gb, t->placed_us,
+                              engine_now(&r->e), &r->err) != OS_OK)
+            sim_fail(r, OS_EINVAL);
+        return;
+    }
     if (t->node == NO_IDX)
         return;
     int64_t now = engine_now(&r->e);
@@ -409,9 +423,11 @@ static void on_replica_gone(void *ctx, uint32_t replica)
     task_unplace(r, t);
     t->state = T_DONE;
     sv->replica_task[replica] = NO_IDX;
-    struct node *n = &r->nodes[ni];
-    if (n->state == N_DRAINING && n->evicting && n->tasks == 0)
-        node_terminate(r, ni, COST_END_TERMINATED);
+    if (ni != NO_IDX) {
+        struct node *n = &r->nodes[ni];
+        if (n->state == N_DRAINING && n->evicting && n->tasks == 0)
+            node_terminate(r, ni, COST_END_TERMINATED);
+    }
     sim_gauges_update(r);
 }
 
@@ -451,6 +467,23 @@ static void try_place(struct run *r, uint32_t *left)
             continue;
         const struct service *sv = &r->svcs[t->s];
         struct group *g = &r->grp[sv->gi];
+        if (g->fargate) {
+            /* [U] SIM_FARGATE: a task is provisioned (fargate_start_s), pulls
+             * its image every time (no cache) and loads the model */
+            t->state = T_STARTING;
+            t->placed_us = now;
+            t->fargate_on = true;
+            metrics_hist_record(&r->h_pending, now - t->created_us);
+            double delay = uniform(&g->rng_tasks, r->sc->cluster.nodes.fargate_start_s) +
+                           uniform(&g->rng_tasks, sv->inf->image_pull_s) +
+                           uniform(&g->rng_tasks, sv->inf->model_load_s);
+            if (engine_after(&r->e, sim_secs(delay), ev_task_running, r, ti, &t->ev, &r->err) !=
+                OS_OK) {
+                sim_fail(r, OS_ENOMEM);
+                return;
+            }
+            continue;
+        }
         struct pod_req req = sv->req;
         if (r->ecs && g->ncp > 1) {
             req.constraints = &g->cp_cons[t->cp];
@@ -476,9 +509,15 @@ static void try_place(struct run *r, uint32_t *left)
         struct node *n = &r->nodes[ni];
         n->tasks++;
         double delay = uniform(&g->rng_tasks, sv->inf->model_load_s);
-        if (!n->cached) {
+        /* the LLM service's image has revisions (rolling deployments); the
+         * fleet's models share one image [U] */
+        bool pulled = sv->gi == G_SVC ? n->rev >= (int)t->rev : n->cached;
+        if (!pulled) {
             delay += uniform(&g->rng_tasks, sv->inf->image_pull_s);
-            n->cached = true; /* [U] later tasks wait for the same pull only as long as it lasts */
+            /* [U] later tasks wait for the same pull only as long as it lasts */
+            n->cached = true;
+            if (sv->gi == G_SVC && n->rev < (int)t->rev)
+                n->rev = (int16_t)t->rev;
         }
         if (engine_after(&r->e, sim_secs(delay), ev_task_running, r, ti, &t->ev, &r->err) !=
             OS_OK) {
@@ -526,12 +565,104 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
     t->running_us = engine_now(&r->e);
     metrics_hist_record(&r->h_start, t->running_us - t->created_us);
     sim_gauges_update(r);
+    if (sv->rolling)
+        reconcile(r, (int)t->s);
+}
+
+/* A rolling deployment step of service si (MODELS.md section 1 for ECS,
+ * the Deployment controller for EKS): with D desired tasks, at most
+ * max_total tasks exist (ECS floor(D maximumPercent / 100); EKS D +
+ * ceil(D maxSurge / 100)) and at least min_healthy run (ECS ceil(D
+ * minimumHealthyPercent / 100); EKS D - floor(D maxUnavailable / 100)).
+ * New-revision tasks start while there is room; old tasks that are not
+ * running stop at once; running old tasks stop, oldest first, while the
+ * running count stays at or above min_healthy. [U] SIM_HEALTHY: a task is
+ * healthy once RUNNING (model loaded; no extra health-check grace). Returns
+ * true while old tasks remain. */
+static bool rollout_step(struct run *r, unsigned si)
+{
+    struct service *sv = &r->svcs[si];
+    const struct scenario_deployment *dp = &r->v->deployment;
+    int32_t D = sv->desired;
+    int32_t max_total, min_healthy;
+    if (r->ecs) {
+        max_total = (int32_t)floor(D * dp->max_pct / 100.0);
+        min_healthy = (int32_t)ceil(D * dp->min_healthy_pct / 100.0);
+    } else {
+        max_total = D + (int32_t)ceil(D * dp->max_surge_pct / 100.0);
+        min_healthy = D - (int32_t)floor(D * dp->max_unavailable_pct / 100.0);
+    }
+    for (int guard = 0; guard < 4 * (D + 2) && !r->status; guard++) {
+        int32_t old_act = 0, new_act = 0, healthy = 0;
+        uint32_t old_idle = NO_IDX, old_run = NO_IDX, new_idle = NO_IDX, new_any = NO_IDX;
+        for (uint32_t i = 0; i < r->ntasks; i++) {
+            const struct task *t = &r->tasks[i];
+            if (t->s != si || t->state == T_DONE || t->state == T_STOPPING || t->doomed)
+                continue;
+            bool old = t->rev < sv->rev;
+            if (old)
+                old_act++;
+            else
+                new_act++;
+            if (t->state == T_RUNNING)
+                healthy++;
+            if (old && t->state != T_RUNNING && old_idle == NO_IDX)
+                old_idle = i;
+            if (old && t->state == T_RUNNING && old_run == NO_IDX)
+                old_run = i;
+            if (!old && t->state != T_RUNNING)
+                new_idle = i; /* the newest not yet running */
+            if (!old)
+                new_any = i;
+        }
+        if (old_idle != NO_IDX) {
+            task_stop(r, old_idle, INFERENCE_DRAIN);
+            continue;
+        }
+        if (new_act > D) { /* scaled in during the rollout */
+            task_stop(r, new_idle != NO_IDX ? new_idle : new_any, INFERENCE_DRAIN);
+            continue;
+        }
+        if (new_act < D && old_act + new_act < max_total) {
+            uint32_t ti;
+            CHECK_FALSE(r, task_new(r, si, &ti));
+            continue;
+        }
+        if (old_run != NO_IDX && healthy - 1 >= min_healthy) {
+            task_stop(r, old_run, INFERENCE_DRAIN);
+            continue;
+        }
+        if (old_act == 0 && sv->rolling) {
+            sv->rolling = false;
+            sv->rollouts++;
+            sv->rollout_s += (double)(engine_now(&r->e) - sv->rollout_start_us) / 1e6;
+        }
+        return old_act > 0;
+    }
+    return true;
+}
+
+/* A new revision of service arg's image: a rolling deployment starts. */
+static void ev_deploy(struct engine *e, void *ctx, uint64_t arg)
+{
+    struct run *r = ctx;
+    struct service *sv = &r->svcs[arg];
+    if (sv->rolling) { /* the previous rollout is superseded */
+        sv->rollouts++;
+        sv->rollout_s += (double)(engine_now(e) - sv->rollout_start_us) / 1e6;
+    }
+    sv->rev++;
+    sv->rolling = true;
+    sv->rollout_start_us = engine_now(e);
+    reconcile(r, (int)arg);
 }
 
 /* Makes service si's live, not doomed task count equal its desired count. */
 static void reconcile_one(struct run *r, unsigned si)
 {
     struct service *sv = &r->svcs[si];
+    if (sv->rolling && rollout_step(r, si))
+        return;
     int32_t active = 0;
     for (uint32_t i = 0; i < r->ntasks; i++) {
         const struct task *t = &r->tasks[i];
@@ -556,6 +687,8 @@ static void reconcile_one(struct run *r, unsigned si)
                 key = INT64_MAX - 1 - (int64_t)i; /* any pending, oldest last */
             else if (t->state == T_STARTING)
                 key = INT64_MAX / 2 + t->created_us;
+            else if (t->node == NO_IDX) /* Fargate: newest first */
+                key = t->created_us;
             else
                 key = -(int64_t)r->nodes[t->node].tasks * 1000000 + (int64_t)i;
             if (best == NO_IDX || key > best_key) {
@@ -1394,6 +1527,13 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
             return rc;
         sv->hpa_open = true;
     }
+    /* rolling deployments of the LLM service */
+    for (unsigned k = 0; sv->gi == G_SVC && k < sv->inf->ndeploys; k++) {
+        int64_t at = sim_secs(sv->inf->deploy_at_s[k]);
+        if (at < r->sc->duration_us &&
+            (rc = engine_schedule(&r->e, at, ev_deploy, r, si, NULL, err)))
+            return rc;
+    }
     return OS_OK;
 }
 
@@ -1410,6 +1550,12 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
         struct group *g = &r->grp[gi];
         if (!g->on)
             continue;
+        if (g->fargate) {
+            /* no nodes, no market: only the start-up draws */
+            if ((rc = rng_init(&g->rng_tasks, r->seed, "sim.tasks", (uint64_t)gi, err)))
+                return rc;
+            continue;
+        }
         if ((rc = setup_group(r, cat, gi, err)))
             return rc;
         /* groups of one instance type share its market (one zone) */
@@ -1525,7 +1671,7 @@ static int warm_start(struct run *r, struct os_error *err)
         return rc;
     for (int gi = G_SVC; gi <= G_FLEET; gi++) {
         const struct group *g = &r->grp[gi];
-        if (!g->on)
+        if (!g->on || g->fargate)
             continue;
         uint32_t want = 0;
         for (unsigned si = 0; si < r->nsvcs; si++)
@@ -1633,6 +1779,15 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     /* book live replicas, gangs and nodes at the horizon */
     for (uint32_t i = 0; i < r->ntasks; i++) {
         struct task *t = &r->tasks[i];
+        if (t->fargate_on) {
+            const struct group *g = &r->grp[r->svcs[t->s].gi];
+            t->fargate_on = false;
+            int rc =
+                cost_fargate_task(&r->cost, g->fargate_vcpu, g->fargate_gb, t->placed_us, end, err);
+            if (rc)
+                return rc;
+            continue;
+        }
         if (t->node == NO_IDX)
             continue;
         if (t->state == T_RUNNING || t->state == T_STOPPING)
@@ -1756,6 +1911,12 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     sim_put(o, "fleet_slo_attainment_pct", fleet && f_left > 0 ? 100.0 * f_met / f_left : na);
     sim_put(o, "fleet_requests_total", fleet ? (double)f_requests : na);
     sim_put(o, "fleet_replicas_mean", fleet ? f_replicas : na);
+    sim_put(o, "fargate_cost_usd", r->grp[G_FLEET].fargate ? cr.fargate_usd : na);
+    if (svc && r->svcs[0].inf->ndeploys) {
+        const struct service *s0 = &r->svcs[0];
+        sim_put(o, "rollouts", (double)s0->rollouts);
+        sim_put(o, "rollout_mean_s", s0->rollouts ? s0->rollout_s / s0->rollouts : na);
+    }
     if ((rc = train_results(r, o, err)))
         return rc;
     sim_put(o, "events", (double)engine_fired(&r->e));
@@ -1802,6 +1963,18 @@ static int group_init(struct run *r, const struct catalog *cat, int gi, unsigned
     const char *name = gi == G_SVC     ? var->instance_type
                        : gi == G_FLEET ? var->fleet.instance_type
                                        : var->training.instance_type;
+    if (gi == G_FLEET && var->fleet.launch_type == SCENARIO_LAUNCH_FARGATE) {
+        const struct scenario_inference *f = &r->sc->workload.fleet;
+        g->on = true;
+        g->fargate = true;
+        g->fargate_speed = var->fleet.fargate_speed;
+        g->sharing = SCENARIO_SHARE_WHOLE;
+        g->spot = &var->fleet.spot;
+        g->placement = var->fleet.placement;
+        /* memory in GB = GiB x 1.073741824 */
+        return cost_fargate_size(f->cpu, f->memory_gib * 1.073741824, &g->fargate_vcpu,
+                                 &g->fargate_gb, err);
+    }
     int ti = catalog_find_type(cat, name);
     if (ti < 0 || cat->types[ti].gpus < 1)
         return os_errorf(err, OS_EINVAL, "%s: $.variants[%u].%s: no GPU type '%s'", r->sc->file, v,
@@ -2032,7 +2205,15 @@ void sim_check(const struct scenario *sc, const struct catalog *cat, struct sche
             if (tt)
                 check_training(sc, tt, i, d);
         }
-        if (sc->workload.has_fleet) {
+        if (sc->workload.has_fleet && v->fleet.launch_type == SCENARIO_LAUNCH_FARGATE) {
+            double vc, gb;
+            struct os_error e;
+            if (cost_fargate_size(sc->workload.fleet.cpu,
+                                  sc->workload.fleet.memory_gib * 1.073741824, &vc, &gb,
+                                  &e) != OS_OK)
+                schema_diag_add(d, "%s: $.workload.fleet: %s (variant %s runs it on Fargate)",
+                                sc->file, e.msg, v->name);
+        } else if (sc->workload.has_fleet) {
             const struct catalog_instance *ft =
                 check_type(sc, cat, i, "fleet.instance_type", v->fleet.instance_type, d);
             if (ft)

@@ -53,7 +53,8 @@ struct node {
     uint8_t g;    /* group */
     uint8_t state;
     bool spot;
-    bool cached; /* image pulled on this node */
+    bool cached; /* an image of its group's services pulled on this node */
+    int16_t rev; /* the LLM service's image revision pulled on this node (-1 none) */
     bool evicting;
     bool noticed; /* spot: the interruption notice came */
     int cp;       /* ECS capacity provider (0 on-demand, 1 spot) */
@@ -68,8 +69,10 @@ struct node {
 /* An inference replica (ECS task / pod). */
 struct task {
     uint8_t state;
-    uint8_t s;   /* service */
-    bool doomed; /* replaced: not counted against desired, stops at its node's end */
+    uint8_t s;       /* service */
+    bool fargate_on; /* a Fargate task being billed since placed_us */
+    uint16_t rev;    /* the service revision it runs */
+    bool doomed;     /* replaced: not counted against desired, stops at its node's end */
     int cp;
     uint32_t node; /* index into nodes, NO_IDX when not placed */
     uint32_t replica;
@@ -93,11 +96,14 @@ struct job {
 /* A node group: one instance type, its cluster state, placer and capacity. */
 struct group {
     bool on;
-    int sharing;               /* enum scenario_sharing */
-    int replicas_per_gpu;      /* TIMESLICE/MPS */
-    const char *mig_profile;   /* MIG */
-    double timeslice_overhead; /* TIMESLICE */
-    double mig_frac;           /* MIG: compute slices / 7 of the profile */
+    bool fargate;                    /* no nodes: every task is a Fargate task (CPU only) */
+    double fargate_speed;            /* relative to a V100 */
+    double fargate_vcpu, fargate_gb; /* the task size billed */
+    int sharing;                     /* enum scenario_sharing */
+    int replicas_per_gpu;            /* TIMESLICE/MPS */
+    const char *mig_profile;         /* MIG */
+    double timeslice_overhead;       /* TIMESLICE */
+    double mig_frac;                 /* MIG: compute slices / 7 of the profile */
     const struct catalog_instance *type;
     double rel_speed; /* of its GPU model */
     const struct scenario_spot *spot;
@@ -152,6 +158,12 @@ struct service {
     unsigned ring_n;
     uint32_t *replica_task; /* replica id -> task index */
     uint32_t cap_replicas;
+    /* rolling deployments */
+    uint16_t rev;
+    bool rolling;
+    int64_t rollout_start_us;
+    uint32_t rollouts;
+    double rollout_s; /* summed durations of finished rollouts */
 };
 
 struct run {
@@ -225,6 +237,16 @@ struct run {
 
 /* Records the first failure (its message is already in r->err) and stops. */
 void sim_fail(struct run *r, int rc);
+
+/* The same in a function returning bool (false on failure). */
+#define CHECK_FALSE(r, call)                                                                       \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ != OS_OK) {                                                                        \
+            sim_fail(r, rc_);                                                                      \
+            return false;                                                                          \
+        }                                                                                          \
+    } while (0)
 
 #define CHECK(r, call)                                                                             \
     do {                                                                                           \

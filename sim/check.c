@@ -197,6 +197,8 @@ enum check_better check_metric_better(const char *metric)
                                         "cost_per_1k_requests_usd",
                                         "cost_per_gpu_hour_usd",
                                         "idle_cost_usd",
+                                        "fargate_cost_usd",
+                                        "rollout_mean_s",
                                         "requests_dropped",
                                         "requests_timed_out",
                                         "spot_interruptions",

@@ -58,6 +58,7 @@ static const char *const rp_cost[] = {"cost_usd",
                                       "cost_per_gpu_hour_usd",
                                       "idle_cost_usd",
                                       "spot_savings_usd",
+                                      "fargate_cost_usd",
                                       NULL};
 static const char *const rp_latency[] = {"latency_p50_ms",
                                          "latency_p95_ms",

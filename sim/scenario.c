@@ -17,6 +17,7 @@ static const char *const arrivals_names[] = {"azure_day", "replay", "diurnal", N
 const char *const scenario_metric_names[] = {"requests_per_target", "backlog", "utilization", NULL};
 const char *const scenario_spot_price_names[] = {"generated", "trace", NULL};
 const char *const scenario_service_scaler_names[] = {"hpa", "keda", NULL};
+const char *const scenario_launch_names[] = {"ec2", "fargate", NULL};
 const char *const scenario_node_scaler_names[] = {"karpenter", "cluster-autoscaler", NULL};
 /* in the order of enum ca_expander */
 const char *const scenario_ca_expander_names[] = {
@@ -191,6 +192,8 @@ static const struct schema vtraining_schema = {"training", vtraining_fields,
 static void vfleet_defaults(void *obj)
 {
     struct scenario_variant_fleet *f = obj;
+    f->launch_type = SCENARIO_LAUNCH_EC2;
+    f->fargate_speed = 0.03;
     f->sharing = SCENARIO_SHARE_WHOLE;
     f->replicas_per_gpu = 4;
     f->timeslice_overhead = 0.05;
@@ -200,6 +203,10 @@ static void vfleet_defaults(void *obj)
     spot_defaults(&f->spot);
 }
 static const struct schema_field vfleet_fields[] = {
+    SCHEMA_F_ENUM(struct scenario_variant_fleet, launch_type, "launch_type", scenario_launch_names,
+                  0),
+    SCHEMA_F_DOUBLE(struct scenario_variant_fleet, fargate_speed, "fargate_speed", 0.0001, 10, 0,
+                    "a speed relative to a V100 in (0, 10]"),
     SCHEMA_F_STRING(struct scenario_variant_fleet, instance_type, "instance_type", 0,
                     "an instance type of the catalog"),
     SCHEMA_F_STRING(struct scenario_variant_fleet, placement, "placement", 0,
@@ -221,6 +228,28 @@ static const struct schema_field vfleet_fields[] = {
 static const struct schema vfleet_schema = {
     "fleet", vfleet_fields, sizeof vfleet_fields / sizeof vfleet_fields[0], vfleet_defaults};
 
+static void deployment_defaults(void *obj)
+{
+    struct scenario_deployment *d = obj;
+    d->min_healthy_pct = 100;
+    d->max_pct = 200;
+    d->max_surge_pct = 25;
+    d->max_unavailable_pct = 25;
+}
+static const struct schema_field deployment_fields[] = {
+    SCHEMA_F_INT(struct scenario_deployment, min_healthy_pct, "min_healthy_pct", 0, 100, 0,
+                 "an integer percent in [0, 100]"),
+    SCHEMA_F_INT(struct scenario_deployment, max_pct, "max_pct", 100, 200, 0,
+                 "an integer percent in [100, 200]"),
+    SCHEMA_F_INT(struct scenario_deployment, max_surge_pct, "max_surge_pct", 0, 100, 0,
+                 "an integer percent in [0, 100]"),
+    SCHEMA_F_INT(struct scenario_deployment, max_unavailable_pct, "max_unavailable_pct", 0, 100, 0,
+                 "an integer percent in [0, 100]"),
+};
+static const struct schema deployment_schema = {
+    "deployment", deployment_fields, sizeof deployment_fields / sizeof deployment_fields[0],
+    deployment_defaults};
+
 static void variant_defaults(void *obj)
 {
     struct scenario_variant *v = obj;
@@ -232,6 +261,7 @@ static void variant_defaults(void *obj)
     spot_defaults(&v->spot);
     vtraining_defaults(&v->training);
     vfleet_defaults(&v->fleet);
+    deployment_defaults(&v->deployment);
 }
 static const char *const rows_names[] = {"error", "skip", NULL};
 
@@ -262,6 +292,7 @@ static const struct schema_field variant_fields[] = {
     SCHEMA_F_OBJECT(struct scenario_variant, spot, "spot", &spot_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_variant, training, "training", &vtraining_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_variant, fleet, "fleet", &vfleet_schema, 0),
+    SCHEMA_F_OBJECT(struct scenario_variant, deployment, "deployment", &deployment_schema, 0),
 };
 static const struct schema variant_schema = {"a variant", variant_fields,
                                              sizeof variant_fields / sizeof variant_fields[0],
@@ -344,6 +375,9 @@ static const struct schema_field inference_fields[] = {
                  "an integer in [1, 10000]"),
     SCHEMA_F_INT(struct scenario_inference, models, "models", 1, 16, 0,
                  "a number of models in [1, 16]"),
+    SCHEMA_F_SCALARS(struct scenario_inference, deploy_at_s, ndeploys, "deploy_at_s", SCHEMA_DOUBLE,
+                     0, 0, 366 * DAY_S, 0,
+                     "times in seconds of rolling deployments of a new image"),
     SCHEMA_F_INT(struct scenario_inference, initial_replicas, "initial_replicas", 0, 10000, 0,
                  "an integer in [0, 10000]"),
 };
@@ -460,11 +494,15 @@ static void nodes_defaults(void *obj)
     n->boot_s[1] = 120;
     n->device_plugin_s[0] = 30;
     n->device_plugin_s[1] = 90;
+    n->fargate_start_s[0] = 30;
+    n->fargate_start_s[1] = 60;
 }
 static const struct schema_field nodes_fields[] = {
     SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_nodes, boot_s, "boot_s", 0, DAY_S, 0,
                  "a range [min, max] of seconds"),
     SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_nodes, device_plugin_s, "device_plugin_s", 0, DAY_S,
+                 0, "a range [min, max] of seconds"),
+    SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_nodes, fargate_start_s, "fargate_start_s", 0, DAY_S,
                  0, "a range [min, max] of seconds"),
 };
 static const struct schema nodes_schema = {
@@ -620,6 +658,7 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
     }
     check_range(file, "$.cluster.nodes.boot_s", sc->cluster.nodes.boot_s, d);
     check_range(file, "$.cluster.nodes.device_plugin_s", sc->cluster.nodes.device_plugin_s, d);
+    check_range(file, "$.cluster.nodes.fargate_start_s", sc->cluster.nodes.fargate_start_s, d);
     for (unsigned i = 0; i < sc->nvariants; i++) {
         struct scenario_variant *v = &sc->variants[i];
         if (v->orchestrator == SCENARIO_ORCH_NONE)
@@ -653,6 +692,24 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                             "%s: $.variants[%u].%sscaling.autoscaler: ECS services scale with "
                             "Service Auto Scaling (KEDA is an EKS option)",
                             file, i, v->scaling.autoscaler != SCENARIO_SCALER_HPA ? "" : "fleet.");
+        if (sc->workload.has_fleet && v->fleet.launch_type == SCENARIO_LAUNCH_FARGATE &&
+            sc->workload.fleet.gpus > 0 && v->fleet.sharing != SCENARIO_SHARE_WHOLE)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].fleet.sharing: Fargate has no GPUs to share "
+                            "(expected \"whole\")",
+                            file, i);
+        if (v->orchestrator == SCENARIO_ORCH_ECS && v->deployment.max_pct <= 100 &&
+            v->deployment.min_healthy_pct >= 100)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].deployment: max_pct 100 with min_healthy_pct 100 "
+                            "leaves a rolling deployment no room to start or stop a task",
+                            file, i);
+        if (v->orchestrator == SCENARIO_ORCH_EKS && v->deployment.max_surge_pct == 0 &&
+            v->deployment.max_unavailable_pct == 0)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].deployment: max_surge_pct and max_unavailable_pct "
+                            "may not both be 0",
+                            file, i);
         if (v->capacity.min_step > v->capacity.max_step)
             schema_diag_add(d, "%s: $.variants[%u].capacity.min_step: %d exceeds max_step %d", file,
                             i, v->capacity.min_step, v->capacity.max_step);
@@ -661,7 +718,7 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                      v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory" : "k8s-default");
         struct scenario_variant_fleet *vf = &v->fleet;
         if (sc->workload.has_fleet) {
-            if (!vf->instance_type[0])
+            if (!vf->instance_type[0] && vf->launch_type == SCENARIO_LAUNCH_EC2)
                 schema_diag_add(d,
                                 "%s: $.variants[%u].fleet.instance_type: missing required key "
                                 "(the workload has a fleet)",

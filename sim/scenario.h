@@ -122,8 +122,12 @@ struct scenario_variant_training {
 
 /* The small-model fleet's node group of a variant (when the workload has a
  * fleet): its own instance type and GPU sharing. */
+enum scenario_launch { SCENARIO_LAUNCH_EC2 = 0, SCENARIO_LAUNCH_FARGATE = 1 };
+
 struct scenario_variant_fleet {
-    char instance_type[48];    /* catalog type of the fleet's node group (required) */
+    int launch_type;           /* enum scenario_launch (ec2): fargate runs the models on CPU */
+    double fargate_speed;      /* fargate: a task's speed relative to a V100 (0.03) [U] */
+    char instance_type[48];    /* catalog type of the fleet's node group (required for ec2) */
     char placement[64];        /* placement policy (the variant's orchestrator default) */
     int sharing;               /* enum scenario_sharing (whole) */
     int replicas_per_gpu;      /* TIMESLICE/MPS: R (4) */
@@ -132,6 +136,14 @@ struct scenario_variant_fleet {
     int min_nodes, max_nodes;  /* (0, 20) */
     struct scenario_scaling scaling;
     struct scenario_spot spot;
+};
+
+/* Rolling deployments of the LLM service (workload.inference.deploy_at_s). */
+struct scenario_deployment {
+    int min_healthy_pct;     /* ECS minimumHealthyPercent (100) */
+    int max_pct;             /* ECS maximumPercent (200) */
+    int max_surge_pct;       /* Kubernetes maxSurge, rounded up (25) */
+    int max_unavailable_pct; /* Kubernetes maxUnavailable, rounded down (25) */
 };
 
 struct scenario_variant {
@@ -154,6 +166,7 @@ struct scenario_variant {
     struct scenario_spot spot;
     struct scenario_variant_training training;
     struct scenario_variant_fleet fleet;
+    struct scenario_deployment deployment;
 };
 
 /* The LLM inference service of a simulation. */
@@ -175,7 +188,9 @@ struct scenario_inference {
     double image_pull_s[2];            /* uniform range, first pull on a node (300, 480) */
     double model_load_s[2];            /* uniform range, every start (60, 120) */
     int min_replicas, max_replicas, initial_replicas; /* (1, 50, 2) */
-    int models; /* fleet: independent copies (own traffic and replicas), 1..16 (1) */
+    int models;            /* fleet: independent copies (own traffic and replicas), 1..16 (1) */
+    double deploy_at_s[8]; /* rolling deployments of a new image at these times */
+    unsigned ndeploys;
 };
 
 /* One gang size of the training job stream, with its relative weight. */
@@ -208,6 +223,7 @@ struct scenario_training {
 struct scenario_nodes {
     double boot_s[2];          /* request -> Ready (80, 120) */
     double device_plugin_s[2]; /* Ready -> GPUs advertised / agent registered (30, 90) */
+    double fargate_start_s[2]; /* Fargate task provisioning before its image pull (30, 60) [U] */
 };
 
 struct scenario_cluster {
@@ -265,6 +281,7 @@ extern const char *const scenario_log_estimate_names[];
 extern const char *const scenario_service_scaler_names[];
 extern const char *const scenario_node_scaler_names[];
 extern const char *const scenario_ca_expander_names[];
+extern const char *const scenario_launch_names[];
 
 /* Reads FILE, applies the `--set PATH=VALUE` overrides in order, and decodes
  * it into *sc. Every problem is added to d as one line (file, JSON path, what

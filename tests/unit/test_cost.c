@@ -489,3 +489,24 @@ Test(cost, spot_bill_from_the_market_equals_the_integral)
     cost_meter_destroy(&m);
     spot_market_destroy(&market);
 }
+
+/* Fargate task sizes: the smallest valid size that holds the request. */
+Test(cost, fargate_size_rounds_up_to_a_valid_size)
+{
+    struct os_error err;
+    double v, m;
+    cr_assert_eq(cost_fargate_size(0.2, 0.3, &v, &m, &err), 0);
+    cr_assert(v == 0.25 && m == 0.5);
+    cr_assert_eq(cost_fargate_size(0.25, 1.5, &v, &m, &err), 0);
+    cr_assert(v == 0.25 && m == 2);
+    cr_assert_eq(cost_fargate_size(0.5, 2, &v, &m, &err), 0);
+    cr_assert(v == 0.5 && m == 2, "%g %g", v, m);
+    cr_assert_eq(cost_fargate_size(0.5, 5, &v, &m, &err), 0); /* 0.5 vCPU holds 4 GB at most */
+    cr_assert(v == 1 && m == 5, "%g %g", v, m);
+    cr_assert_eq(cost_fargate_size(3, 9.2, &v, &m, &err), 0);
+    cr_assert(v == 4 && m == 10, "%g %g", v, m);
+    cr_assert_eq(cost_fargate_size(8, 17, &v, &m, &err), 0); /* 16 + 4-GB steps */
+    cr_assert(v == 8 && m == 20, "%g %g", v, m);
+    cr_assert_eq(cost_fargate_size(16, 121, &v, &m, &err), OS_EINVAL);
+    cr_assert(strstr(err.msg, "at most 16 vCPU and 120 GB"), "%s", err.msg);
+}

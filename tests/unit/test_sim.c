@@ -362,3 +362,95 @@ Test(sim, training_checks_name_the_path)
               "%s", d.line[0]);
     catalog_destroy(&cat);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Fargate and rolling deployments                                            */
+
+static void load_text(const char *text)
+{
+    static struct schema_diag d;
+    memset(&d, 0, sizeof d);
+    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
+    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
+    struct os_error err;
+    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
+    sim_check(&sc, &cat, &d);
+    cr_assert_eq(d.n, 0, "%s", d.line[0]);
+}
+
+/* One small model on Fargate for an hour, one task all along: 0.5 vCPU and
+ * 2 GiB = 2.147 GB round up to the 0.5 vCPU / 3 GB size, billed
+ * 0.5 x 0.04048 + 3 x 0.004445 = 0.033575 $ for the hour; EKS adds its
+ * control plane, 0.10 $. */
+Test(sim, fargate_fleet_bills_task_size_by_hand)
+{
+    load_text("{\"name\":\"t\",\"kind\":\"simulation\",\"seed\":1,\"duration_s\":3600,"
+              "\"cluster\":{},\"workload\":{\"fleet\":{\"models\":1,\"mean_rate_per_s\":0.05,"
+              "\"cpu\":0.5,\"memory_gib\":2,\"min_replicas\":1,\"max_replicas\":1,"
+              "\"initial_replicas\":1}},"
+              "\"variants\":[{\"name\":\"ecs\",\"orchestrator\":\"ecs\",\"fleet\":{\"launch_type\":"
+              "\"fargate\"}},{\"name\":\"eks\",\"orchestrator\":\"eks\",\"fleet\":{\"launch_type\":"
+              "\"fargate\"}}]}");
+    struct sim_result e, k;
+    run(0, 1, false, &e);
+    run(1, 1, false, &k);
+    cr_assert_float_eq(metric(&e, "fargate_cost_usd"), 0.033575, 1e-9);
+    cr_assert_float_eq(metric(&e, "cost_usd"), 0.033575, 1e-9);
+    cr_assert_float_eq(metric(&k, "cost_usd"), 0.033575 + 0.10, 1e-9);
+    cr_assert_eq(metric(&e, "gpu_hours"), 0);
+    cr_assert_gt(metric(&e, "fleet_requests_total"), 20); /* night-time diurnal traffic */
+    sim_result_destroy(&e);
+    sim_result_destroy(&k);
+    catalog_destroy(&cat);
+}
+
+/* A rolling deployment of 4 replicas, one per g5.xlarge, with fixed
+ * timings. ECS 100/200: 4 new tasks start while the 4 old keep running (never
+ * fewer than 4 healthy); the new tasks need new instances: the capacity
+ * provider's next step (every minute) launches them, 100 s boot + 50 s
+ * registration, 300 s image pull + 60 s load, so the rollout takes
+ * (0, 60] + 510 s. EKS 25/25: at most 5 pods and at least 3 running. */
+Test(sim, rolling_deployment_keeps_min_healthy)
+{
+    load_text("{\"name\":\"t\",\"kind\":\"simulation\",\"seed\":1,\"duration_s\":7200,"
+              "\"timeseries_interval_s\":5,"
+              "\"cluster\":{\"nodes\":{\"boot_s\":[100,100],\"device_plugin_s\":[50,50]}},"
+              "\"workload\":{\"inference\":{\"arrivals\":\"diurnal\",\"mean_rate_per_s\":0.5,"
+              "\"trace_csv\":\"scenarios/traces/azure-llm-inference-2023/"
+              "AzureLLMInferenceTrace_conv.csv\",\"cpu\":0.9,\"memory_gib\":3,"
+              "\"model_memory_gb\":5,\"image_pull_s\":[300,300],\"model_load_s\":[60,60],"
+              "\"min_replicas\":4,\"max_replicas\":4,\"initial_replicas\":4,"
+              "\"deploy_at_s\":[1000]}},"
+              "\"variants\":[{\"name\":\"ecs\",\"orchestrator\":\"ecs\",\"instance_type\":"
+              "\"g5.xlarge\"},{\"name\":\"eks\",\"orchestrator\":\"eks\",\"instance_type\":"
+              "\"g5.xlarge\"}]}");
+    for (unsigned v = 0; v < 2; v++) {
+        struct sim_result r;
+        run(v, 1, true, &r);
+        cr_assert_eq(metric(&r, "rollouts"), 1, "variant %u", v);
+        double d = metric(&r, "rollout_mean_s");
+        if (v == 0)
+            cr_assert(d > 510 && d <= 570, "ECS rollout %g s", d);
+        else
+            cr_assert(d > 0 && d < 3600, "EKS rollout %g s", d);
+        /* replicas serving (timeseries column 7) never below min healthy */
+        int min_ok = v == 0 ? 4 : 3, lo = 1000, seen = 0;
+        const char *p = r.series;
+        while (p && *p) {
+            double t, nodes, gpus, alloc;
+            int reps;
+            if (sscanf(strchr(p, ',') + 1, "%*[^,],%lf,%lf,%lf,%lf,%d", &t, &nodes, &gpus, &alloc,
+                       &reps) == 5 &&
+                t > 0) {
+                lo = reps < lo ? reps : lo;
+                seen++;
+            }
+            p = strchr(p, '\n');
+            p = p ? p + 1 : NULL;
+        }
+        cr_assert_gt(seen, 1000);
+        cr_assert_geq(lo, min_ok, "variant %u: %d replicas at some point", v, lo);
+        sim_result_destroy(&r);
+    }
+    catalog_destroy(&cat);
+}
