@@ -62,7 +62,10 @@ void cluster_destroy(struct cluster *c)
         free(arrays[i]);
     for (int k = 0; k <= GPU_NODE_MAX; k++) {
         free(c->avail_bits[k]);
+        free(c->avail_sum[k]);
     }
+    for (int r = 0; r < CLUSTER_PLAIN_RES; r++)
+        free(c->plain_bits[r]);
     memset(c, 0, sizeof *c);
 }
 
@@ -88,6 +91,7 @@ int cluster_init(struct cluster *c, const struct cluster_cfg *cfg, struct os_err
     c->cap_nodes = k->max_nodes;
     c->cap_gpus = k->max_gpus;
     c->avail_words = (c->cap_nodes + 63) / 64;
+    c->avail_sum_words = (c->avail_words + 63) / 64;
     size_t nn = c->cap_nodes, ng = c->cap_gpus ? c->cap_gpus : 1;
 
 #define CLUSTER_ALLOC(field, count)                                                                \
@@ -145,7 +149,10 @@ int cluster_init(struct cluster *c, const struct cluster_cfg *cfg, struct os_err
     }
     for (int lv = 1; lv <= GPU_NODE_MAX; lv++) {
         CLUSTER_ALLOC(avail_bits[lv], c->avail_words);
+        CLUSTER_ALLOC(avail_sum[lv], c->avail_sum_words);
     }
+    for (int r = 0; r < CLUSTER_PLAIN_RES; r++)
+        CLUSTER_ALLOC(plain_bits[r], c->avail_words);
 #undef CLUSTER_ALLOC
     /* id 0 of strings and pairs means "none" */
     c->n_strings = 1;
@@ -351,13 +358,17 @@ int cluster_add_pool(struct cluster *c, const char *name, const struct gpu_cfg *
 static void cluster_avail_set(struct cluster *c, uint32_t n, unsigned level)
 {
     unsigned old = c->avail_level[n];
-    uint64_t bit = UINT64_C(1) << (n % 64);
+    uint32_t w = n / 64;
+    uint64_t bit = UINT64_C(1) << (n % 64), wbit = UINT64_C(1) << (w % 64);
     for (unsigned k = old + 1; k <= level; k++) {
-        c->avail_bits[k][n / 64] |= bit;
+        c->avail_bits[k][w] |= bit;
+        c->avail_sum[k][w / 64] |= wbit;
         c->avail_count[k]++;
     }
     for (unsigned k = level + 1; k <= old; k++) {
-        c->avail_bits[k][n / 64] &= ~bit;
+        c->avail_bits[k][w] &= ~bit;
+        if (c->avail_bits[k][w] == 0)
+            c->avail_sum[k][w / 64] &= ~wbit;
         c->avail_count[k]--;
     }
     c->avail_level[n] = (uint8_t)level;
@@ -368,6 +379,31 @@ static unsigned cluster_avail_wanted(const struct cluster *c, uint32_t n)
     if (c->state[n] != CLUSTER_NODE_READY)
         return 0;
     return c->res_free[n] < GPU_NODE_MAX ? c->res_free[n] : GPU_NODE_MAX;
+}
+
+/* True if node n belongs in plain_bits[res[n]] (see cluster.h). */
+static bool cluster_plain_wanted(const struct cluster *c, uint32_t n)
+{
+    return c->node_flags[n] == 0 && c->pods[n] < c->max_pods[n];
+}
+
+/* Puts node n in or out of plain_bits[res[n]] after a change of its flags,
+ * pods or pod limit (hot: every bind and unbind). */
+static inline void cluster_plain_refresh(struct cluster *c, uint32_t n)
+{
+    uint16_t r = c->res[n];
+    if (r >= CLUSTER_PLAIN_RES)
+        return;
+    uint64_t bit = UINT64_C(1) << (n % 64);
+    uint64_t *w = &c->plain_bits[r][n / 64];
+    *w = cluster_plain_wanted(c, n) ? (*w | bit) : (*w & ~bit);
+}
+
+/* Takes node n out of every plain-node bitmap (before its resource changes). */
+static void cluster_plain_drop(struct cluster *c, uint32_t n)
+{
+    for (int r = 0; r < CLUSTER_PLAIN_RES; r++)
+        c->plain_bits[r][n / 64] &= ~(UINT64_C(1) << (n % 64));
 }
 
 void cluster_refresh_gpus(struct cluster *c, uint32_t n)
@@ -434,6 +470,7 @@ static void cluster_empty_node(struct cluster *c, uint32_t n)
     c->pods[n] = 0;
     c->cpu_nz_req[n] = 0;
     c->mem_nz_req[n] = 0;
+    cluster_plain_refresh(c, n);
     uint32_t g0 = c->gpu_first[n];
     for (uint32_t g = g0; g < g0 + c->gpu_count[n]; g++) {
         c->gpu_free_milli[g] = GPU_MILLI;
@@ -512,6 +549,7 @@ int cluster_add_node(struct cluster *c, const struct cluster_node_spec *s, uint3
     }
 
     const struct cluster_pool *p = &c->pools[s->pool];
+    cluster_plain_drop(c, n); /* a reused slot may have had another resource */
     c->cpu_cap[n] = s->cpu_milli;
     c->mem_cap[n] = s->mem_mib;
     c->max_pods[n] = s->max_pods ? s->max_pods : CLUSTER_UNLIMITED_PODS;
@@ -600,6 +638,7 @@ int cluster_set_state(struct cluster *c, uint32_t n, enum cluster_node_state st,
     }
     c->state[n] = (uint8_t)st;
     c->node_flags[n] = cluster_flags_for(c, n);
+    cluster_plain_refresh(c, n);
     cluster_refresh_gpus(c, n);
     return OS_OK;
 }
@@ -612,6 +651,7 @@ void cluster_bind(struct cluster *c, uint32_t n, int32_t cpu_milli, int32_t mem_
     c->cpu_nz_req[n] += cpu_milli ? cpu_milli : CLUSTER_NZ_CPU_MILLI;
     c->mem_nz_req[n] += mem_mib ? mem_mib : CLUSTER_NZ_MEM_MIB;
     c->pods[n]++;
+    cluster_plain_refresh(c, n);
     if (gpu && gpu->n)
         gpu_commit(c, gpu);
     if (group - 1 < c->cfg.max_groups) {
@@ -635,6 +675,7 @@ void cluster_unbind(struct cluster *c, uint32_t n, int32_t cpu_milli, int32_t me
     c->cpu_nz_req[n] -= cpu_milli ? cpu_milli : CLUSTER_NZ_CPU_MILLI;
     c->mem_nz_req[n] -= mem_mib ? mem_mib : CLUSTER_NZ_MEM_MIB;
     c->pods[n]--;
+    cluster_plain_refresh(c, n);
     if (gpu && gpu->n)
         gpu_release(c, gpu);
     if (group - 1 < c->cfg.max_groups) {
@@ -669,8 +710,11 @@ void cluster_clear(struct cluster *c)
     c->n_gone = 0;
     for (int k = 1; k <= GPU_NODE_MAX; k++) {
         memset(c->avail_bits[k], 0, c->avail_words * sizeof *c->avail_bits[k]);
+        memset(c->avail_sum[k], 0, c->avail_sum_words * sizeof *c->avail_sum[k]);
         c->avail_count[k] = 0;
     }
+    for (int r = 0; r < CLUSTER_PLAIN_RES; r++)
+        memset(c->plain_bits[r], 0, c->avail_words * sizeof *c->plain_bits[r]);
     if (c->cfg.max_groups) {
         memset(c->group_pair, 0,
                (size_t)c->cfg.max_groups * c->cfg.max_pairs * sizeof *c->group_pair);
@@ -761,14 +805,34 @@ int cluster_check(const struct cluster *c, struct os_error *err)
                 return os_errorf(err, OS_EINVAL, "node '%s': availability index broken at %u", nm,
                                  k);
         }
+        for (unsigned r = 0; r < CLUSTER_PLAIN_RES; r++) {
+            bool in = c->plain_bits[r][n / 64] >> (n % 64) & 1u;
+            if (in != (r == c->res[n] && cluster_plain_wanted(c, n)))
+                return os_errorf(err, OS_EINVAL, "node '%s': plain-node index broken at %u", nm, r);
+        }
     }
     for (unsigned k = 1; k <= GPU_NODE_MAX; k++) {
         uint32_t cnt = 0;
-        for (uint32_t w = 0; w < c->avail_words; w++)
+        for (uint32_t w = 0; w < c->avail_words; w++) {
             cnt += (uint32_t)__builtin_popcountll(c->avail_bits[k][w]);
+            bool sum = c->avail_sum[k][w / 64] >> (w % 64) & 1u;
+            if (sum != (c->avail_bits[k][w] != 0))
+                return os_errorf(err, OS_EINVAL, "availability summary at %u broken at word %u", k,
+                                 w);
+        }
         if (cnt != c->avail_count[k])
             return os_errorf(err, OS_EINVAL, "availability count at %u: %u, expected %u", k,
                              c->avail_count[k], cnt);
     }
+    /* no plain-node bit beyond the nodes in use */
+    uint32_t in_plain = 0, want_plain = 0;
+    for (uint32_t n = 0; n < c->n_nodes; n++)
+        want_plain += c->res[n] < CLUSTER_PLAIN_RES && cluster_plain_wanted(c, n);
+    for (unsigned r = 0; r < CLUSTER_PLAIN_RES; r++)
+        for (uint32_t w = 0; w < c->avail_words; w++)
+            in_plain += (uint32_t)__builtin_popcountll(c->plain_bits[r][w]);
+    if (in_plain != want_plain)
+        return os_errorf(err, OS_EINVAL, "plain-node index: %u nodes, expected %u", in_plain,
+                         want_plain);
     return OS_OK;
 }

@@ -34,7 +34,8 @@
  *   pods[n] <= max_pods[n], free_whole[n] = #GPUs of n with nothing allocated,
  *   res_free[n] = free units of the node's advertised GPU resource,
  *   milli_free_sum[n] = sum of gpu_free_milli over n's GPUs,
- *   milli_free_max[n] = max of it in MILLI pools, 0 in other pools.
+ *   milli_free_max[n] = max of it in MILLI pools, 0 in other pools,
+ *   the availability and plain-node bitmaps as described at their fields.
  */
 #ifndef ORCHSIM_CLUSTER_H
 #define ORCHSIM_CLUSTER_H
@@ -51,6 +52,9 @@
 #define CLUSTER_GPU_NONE   0xff /* gpu_model of a node without GPUs */
 #define CLUSTER_NO_GROUP   UINT32_MAX
 #define CLUSTER_POOLS_MAX  256
+/* Resources a node can advertise (GPU_RES_NONE, GPU, SHARED, MIG_MIXED), the
+ * ones with a plain-node bitmap. */
+#define CLUSTER_PLAIN_RES GPU_RES_MIG_FIRST
 /* kube-scheduler's stand-ins for a zero request (schedutil.GetNonzeroRequests). */
 #define CLUSTER_NZ_CPU_MILLI 100
 #define CLUSTER_NZ_MEM_MIB   200
@@ -219,7 +223,21 @@ struct cluster {
     uint32_t avail_count[GPU_NODE_MAX + 1];
     uint32_t avail_words; /* words per bitmap: (cap_nodes + 63) / 64 */
     uint8_t *avail_level; /* per node: the k such that its bit is set in avail_bits[1..k] */
-    uint32_t n_gone;      /* nodes in state GONE (slots to reuse) */
+    /* Bit w of avail_sum[k] is set when word w of avail_bits[k] is not zero, so
+     * that a scan of a sparse level skips empty words 64 at a time. */
+    uint64_t *avail_sum[GPU_NODE_MAX + 1];
+    uint32_t avail_sum_words; /* (avail_words + 63) / 64 */
+    uint32_t n_gone;          /* nodes in state GONE (slots to reuse) */
+
+    /* ---- plain-node index ----
+     * Bit n of plain_bits[r] (r < CLUSTER_PLAIN_RES) is set when node n has no
+     * node_flags bit (READY, untainted, no MIG-mixed or failRequestsGreaterThanOne
+     * pool), advertises resource r (res[n] == r) and has room for one more pod
+     * (pods[n] < max_pods[n]). For a node set in both avail_bits[k] and
+     * plain_bits[r], a request for k whole units of r fits when its CPU and
+     * memory do: the placement filter reads only those two columns for it.
+     * Same layout as avail_bits (avail_words words each). */
+    uint64_t *plain_bits[CLUSTER_PLAIN_RES];
 };
 
 /* Reserves all storage for cfg. OS_EINVAL for max_nodes == 0; OS_ENOMEM. On

@@ -3,6 +3,9 @@
  * directory.
  *
  * Kind "packing": the FGD paper's static packing experiment (models/packing).
+ * Kind "replay": a timed replay of a pod trace on a fixed cluster
+ * (models/replay); results like the simulation kind's (summary.json with
+ * paired differences, timeseries.csv, runs.csv, report via sim/report.c).
  * summary.json gets, per variant, the mean over seeds of the end-of-run
  * figures and, with more than one seed, a 95 % confidence half-width
  * (Student t, GSL) as <metric>_ci95. Wall-clock time goes to stderr only, so
@@ -27,6 +30,7 @@
 
 #include "models/catalog.h"
 #include "models/packing.h"
+#include "models/replay.h"
 #include "models/sim.h"
 #include "models/placement/placement.h"
 #include "sim/bench.h"
@@ -77,7 +81,7 @@ int orchestrator_check(const struct scenario *sc, struct schema_diag *d)
                             sc->file, v, p, list);
         }
     }
-    if (sc->kind == SCENARIO_PACKING) {
+    if (sc->kind == SCENARIO_PACKING || sc->kind == SCENARIO_REPLAY) {
         check_file(sc->file, "$.cluster.nodes_csv", sc->cluster.nodes_csv, d);
         check_file(sc->file, "$.workload.pods_csv", sc->workload.pods_csv, d);
     } else {
@@ -422,6 +426,221 @@ out:
     return rc;
 }
 
+/* ---------------- replay ---------------- */
+
+/* The metrics of a replay run, in summary.json and runs.csv order. */
+static const char *const replay_metric_names[] = {
+    "gpu_alloc_pct",        "frag_pct",
+    "pods_total",           "pods_scheduled",
+    "unscheduled",          "pending_at_end",
+    "pods_delayed",         "pending_mean_s",
+    "pending_p50_s",        "pending_p99_s",
+    "pending_max_s",        "pending_peak",
+    "pods_running_mean",    "scheduling_attempts",
+    "trace_pending_mean_s", "trace_pending_p50_s",
+    "trace_pending_p99_s",
+};
+#define REPLAY_NMETRICS (sizeof replay_metric_names / sizeof replay_metric_names[0])
+
+static void replay_values(const struct replay_result *res, const struct replay_run *r, double *x)
+{
+    const double v[REPLAY_NMETRICS] = {
+        r->gpu_alloc_pct,
+        r->frag_pct,
+        r->pods,
+        r->scheduled,
+        r->unscheduled,
+        r->pending_end,
+        r->delayed,
+        r->pending_mean_s,
+        r->pending_p50_s,
+        r->pending_p99_s,
+        r->pending_max_s,
+        r->pending_peak,
+        r->running_mean,
+        (double)r->attempts,
+        res->trace_pending_mean_s,
+        res->trace_pending_p50_s,
+        res->trace_pending_p99_s,
+    };
+    memcpy(x, v, sizeof v);
+}
+
+static cJSON *replay_summary(const struct scenario *sc, const struct replay_cfg *cfg,
+                             const struct replay_result *res)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "scenario", sc->name);
+    cJSON_AddNumberToObject(root, "seed", (double)sc->seed);
+    cJSON_AddNumberToObject(root, "seeds", (double)cfg->nseeds);
+    cJSON_AddStringToObject(root, "version", ORCHSIM_VERSION);
+    cJSON_AddStringToObject(root, "kind", "replay");
+    cJSON_AddNumberToObject(root, "duration_s", (double)res->end_us / 1e6);
+    cJSON *checks = cJSON_AddArrayToObject(root, "checks");
+    for (unsigned i = 0; i < sc->nchecks; i++)
+        cJSON_AddItemToArray(checks, cJSON_CreateString(sc->checks[i]));
+    cJSON *cl = cJSON_AddObjectToObject(root, "cluster");
+    cJSON_AddNumberToObject(cl, "nodes", res->nodes);
+    cJSON_AddNumberToObject(cl, "gpus", res->gpus);
+    cJSON_AddNumberToObject(cl, "pods_in_trace", res->pods_in);
+    cJSON_AddNumberToObject(cl, "pods_replayed", res->pods_replayed);
+    cJSON_AddNumberToObject(cl, "pods_skipped", res->pods_skipped);
+    cJSON_AddNumberToObject(cl, "start_s", (double)cfg->start_us / 1e6);
+    cJSON_AddNumberToObject(cl, "time_scale", cfg->time_scale);
+    cJSON_AddNumberToObject(cl, "target_shapes", res->shapes);
+    cJSON *vars = cJSON_AddArrayToObject(root, "variants");
+    size_t ns = cfg->nseeds;
+    double *all = malloc(ns * REPLAY_NMETRICS * sizeof *all);
+    double *x = malloc(ns * sizeof *x);
+    if (!all || !x) {
+        free(all);
+        free(x);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    double *first = malloc(ns * REPLAY_NMETRICS * sizeof *first);
+    if (!first) {
+        free(all);
+        free(x);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    for (size_t s = 0; s < ns; s++)
+        replay_values(res, &res->runs[s], first + s * REPLAY_NMETRICS);
+    for (unsigned v = 0; v < res->nvariants; v++) {
+        cJSON *jv = cJSON_CreateObject();
+        cJSON_AddItemToArray(vars, jv);
+        cJSON_AddStringToObject(jv, "name", cfg->variants[v].name);
+        cJSON_AddStringToObject(jv, "orchestrator", "none");
+        cJSON_AddStringToObject(jv, "placement", cfg->variants[v].policy);
+        cJSON *m = cJSON_AddObjectToObject(jv, "metrics");
+        cJSON *pd = v > 0 && ns > 1 ? cJSON_AddObjectToObject(jv, "paired_diff") : NULL;
+        for (size_t s = 0; s < ns; s++)
+            replay_values(res, &res->runs[(size_t)v * ns + s], all + s * REPLAY_NMETRICS);
+        for (size_t k = 0; k < REPLAY_NMETRICS; k++) {
+            size_t n = 0;
+            for (size_t s = 0; s < ns; s++)
+                if (!isnan(all[s * REPLAY_NMETRICS + k]))
+                    x[n++] = all[s * REPLAY_NMETRICS + k];
+            if (n == ns)
+                add_stat(m, replay_metric_names[k], x, n);
+            if (!pd || strncmp(replay_metric_names[k], "trace_", 6) == 0)
+                continue;
+            n = 0;
+            for (size_t s = 0; s < ns; s++) {
+                double a = all[s * REPLAY_NMETRICS + k], b = first[s * REPLAY_NMETRICS + k];
+                if (!isnan(a) && !isnan(b))
+                    x[n++] = a - b;
+            }
+            if (n == ns) {
+                cJSON *o = cJSON_AddObjectToObject(pd, replay_metric_names[k]);
+                double mean = gsl_stats_mean(x, 1, n);
+                double half = gsl_cdf_tdist_Pinv(0.975, (double)(n - 1)) * gsl_stats_sd(x, 1, n) /
+                              sqrt((double)n);
+                cJSON_AddNumberToObject(o, "mean", round(mean * 1e6) / 1e6);
+                cJSON_AddNumberToObject(o, "ci95", round(half * 1e6) / 1e6);
+            }
+        }
+    }
+    free(first);
+    free(all);
+    free(x);
+    return root;
+}
+
+/* timeseries.csv (the simulation kind's header) and runs.csv. */
+static int replay_write_tables(const struct replay_cfg *cfg, const struct replay_result *res,
+                               const char *dir, struct os_error *err)
+{
+    struct results_file f;
+    int rc = results_file_open(&f, dir, "timeseries.csv", err);
+    if (rc)
+        return rc;
+    fputs("variant,seed,time_s,nodes,gpus,gpus_alloc,replicas,queue_len,pending,jobs_running,"
+          "cost_usd\n",
+          f.fp);
+    for (size_t i = 0; i < (size_t)res->nvariants * res->nseeds; i++)
+        if (res->runs[i].series)
+            fwrite(res->runs[i].series, 1, res->runs[i].series_len, f.fp);
+    rc = results_file_commit(&f, err);
+    if (rc)
+        return rc;
+    rc = results_file_open(&f, dir, "runs.csv", err);
+    if (rc)
+        return rc;
+    fputs("variant,seed", f.fp);
+    for (size_t k = 0; k < REPLAY_NMETRICS; k++)
+        fprintf(f.fp, ",%s", replay_metric_names[k]);
+    fputc('\n', f.fp);
+    double x[REPLAY_NMETRICS];
+    for (size_t i = 0; i < (size_t)res->nvariants * res->nseeds; i++) {
+        const struct replay_run *r = &res->runs[i];
+        replay_values(res, r, x);
+        fprintf(f.fp, "%s,%llu", cfg->variants[r->variant].name, (unsigned long long)r->seed);
+        for (size_t k = 0; k < REPLAY_NMETRICS; k++)
+            fprintf(f.fp, ",%.10g", x[k]);
+        fputc('\n', f.fp);
+    }
+    return results_file_commit(&f, err);
+}
+
+static int run_replay(const struct scenario *sc, const struct run_opts *o, const char *dir,
+                      struct os_error *err)
+{
+    struct replay_cfg *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return os_errorf(err, OS_ENOMEM, "out of memory");
+    const struct scenario_workload *w = &sc->workload;
+    snprintf(cfg->nodes_csv, sizeof cfg->nodes_csv, "%s", sc->cluster.nodes_csv);
+    snprintf(cfg->pods_csv, sizeof cfg->pods_csv, "%s", w->pods_csv);
+    cfg->pods_format = w->pods_format == SCENARIO_PODS_DLRM ? TRACE_DLRM : TRACE_OPENB_POD;
+    cfg->node_fraction = sc->cluster.node_fraction;
+    cfg->time_scale = w->time_scale;
+    cfg->start_us = w->start_us;
+    cfg->max_pods = (uint32_t)w->max_pods;
+    cfg->duration_us = sc->duration_us;
+    cfg->interval_us = sc->interval_us;
+    cfg->backoff_initial_us = w->pod_initial_backoff_us;
+    cfg->backoff_max_us = w->pod_max_backoff_us;
+    cfg->seed0 = (uint64_t)sc->seed;
+    cfg->nseeds = (unsigned)(sc->seeds > 0 ? sc->seeds : 1);
+    cfg->nvariants = sc->nvariants;
+    cfg->threads = o->jobs > 0 ? (unsigned)o->jobs : 0;
+    cfg->skip_malformed = sc->on_malformed_row == SCENARIO_ROWS_SKIP;
+    for (unsigned v = 0; v < sc->nvariants; v++) {
+        snprintf(cfg->variants[v].name, sizeof cfg->variants[v].name, "%s", sc->variants[v].name);
+        snprintf(cfg->variants[v].policy, sizeof cfg->variants[v].policy, "%s",
+                 sc->variants[v].placement);
+    }
+    if (!o->quiet)
+        fprintf(stderr, "orchsim: %s: %u variants x %u seeds ...\n", sc->name, cfg->nvariants,
+                cfg->nseeds);
+    double t0 = bench_now_s();
+    struct replay_result res;
+    int rc = replay_run(cfg, &res, err);
+    if (rc != OS_OK) {
+        free(cfg);
+        return rc;
+    }
+    double wall = bench_now_s() - t0;
+    cJSON *sum = replay_summary(sc, cfg, &res);
+    if (!sum)
+        rc = os_errorf(err, OS_ENOMEM, "out of memory");
+    else
+        rc = results_write_json(dir, "summary.json", sum, err);
+    cJSON_Delete(sum);
+    if (!rc)
+        rc = replay_write_tables(cfg, &res, dir, err);
+    if (!rc)
+        rc = report_write(dir, err);
+    if (rc == OS_OK && !o->quiet)
+        fprintf(stderr, "orchsim: %s: done in %.2f s (%u pods, %u nodes); results in %s/\n",
+                sc->name, wall, res.pods_replayed, res.nodes, dir);
+    replay_result_destroy(&res);
+    free(cfg);
+    return rc;
+}
+
 int orchestrator_run(const struct scenario *sc, const struct run_opts *o, struct os_error *err)
 {
     char dir[SCENARIO_PATH_LEN + 16];
@@ -437,6 +656,8 @@ int orchestrator_run(const struct scenario *sc, const struct run_opts *o, struct
         return run_packing(sc, o, dir, err);
     case SCENARIO_SIMULATION:
         return run_simulation(sc, o, dir, err);
+    case SCENARIO_REPLAY:
+        return run_replay(sc, o, dir, err);
     default:
         return os_errorf(err, OS_EINVAL, "%s: kind %d is not runnable", sc->file, sc->kind);
     }

@@ -97,10 +97,6 @@
 #include "sim/rng.h"
 #include "sim/trace.h"
 
-/* GPU models get indices 0..PK_MODELS_MAX-1; bit PK_MASK_NONE of a pod's mask
- * means "only models no node has". */
-#define PK_MODELS_MAX 63
-#define PK_MASK_NONE  63
 /* Rows whose rounded arrived % is above the last point still feed its
  * neighbour fallback (k + 1). */
 #define PK_BINS (PACKING_POINTS + 1)
@@ -108,25 +104,12 @@
  * stack buffer of this many doubles). */
 #define PK_SEEDS_MAX 10000
 
-/* One pod of the trace, as the experiment needs it. */
-struct pk_pod {
-    char name[TRACE_NAME_MAX];
-    int64_t gpu_total; /* milli-GPU: milli x count (peer TotalMilliGpu) */
-    int32_t gpu_per;   /* per-GPU milli (peer MilliGpu); 0 for CPU-only */
-};
-
 /* Everything the workers share, read-only during the runs. */
 struct pk_shared {
     const struct packing_cfg *cfg;
-    uint32_t nnodes, ngpus, npods;
-    struct cluster_node_spec *nodes; /* names point into node_names */
-    char (*node_names)[TRACE_NAME_MAX];
-    char models[PK_MODELS_MAX][TRACE_NAME_MAX];
-    uint32_t nmodels;
-    struct pk_pod *pods;
-    struct pod_req *reqs;
+    struct packing_nodes nodes;
+    struct packing_pods pods;
     uint32_t *by_name; /* pod indices sorted by name */
-    int64_t request_milli;
     int64_t capacity_milli;
     struct placer_shape *shapes; /* target workload */
     size_t nshapes;
@@ -140,46 +123,53 @@ struct pk_shared {
     struct os_error err;
 };
 
-/* ---------------- loading ---------------- */
+/* ---------------- loading (shared with models/replay) ---------------- */
 
-static int pk_model_index(struct pk_shared *sh, const char *model, uint8_t *out,
-                          struct os_error *err)
+static int pk_model_index(struct packing_nodes *nl, const char *path, const char *model,
+                          uint8_t *out, struct os_error *err)
 {
-    for (uint32_t i = 0; i < sh->nmodels; i++)
-        if (strcmp(sh->models[i], model) == 0) {
+    for (uint32_t i = 0; i < nl->nmodels; i++)
+        if (strcmp(nl->models[i], model) == 0) {
             *out = (uint8_t)i;
             return OS_OK;
         }
-    if (sh->nmodels == PK_MODELS_MAX)
-        return os_errorf(err, OS_EFULL, "%s: more than %d GPU models", sh->cfg->nodes_csv,
-                         PK_MODELS_MAX);
-    snprintf(sh->models[sh->nmodels], sizeof sh->models[0], "%s", model);
-    *out = (uint8_t)sh->nmodels++;
+    if (nl->nmodels == PACKING_MODELS_MAX)
+        return os_errorf(err, OS_EFULL, "%s: more than %d GPU models", path, PACKING_MODELS_MAX);
+    snprintf(nl->models[nl->nmodels], sizeof nl->models[0], "%s", model);
+    *out = (uint8_t)nl->nmodels++;
     return OS_OK;
 }
 
-static int pk_load_nodes(struct pk_shared *sh, struct os_error *err)
+void packing_nodes_destroy(struct packing_nodes *nl)
 {
-    const struct packing_cfg *cfg = sh->cfg;
-    struct trace_opts topts = {.skip_malformed = cfg->skip_malformed};
+    free(nl->spec);
+    free(nl->names);
+    memset(nl, 0, sizeof(*nl));
+}
+
+int packing_nodes_load(struct packing_nodes *nl, const char *path, bool skip_malformed,
+                       struct os_error *err)
+{
+    memset(nl, 0, sizeof(*nl));
+    struct trace_opts topts = {.skip_malformed = skip_malformed};
     struct trace_reader rd;
     struct trace_record rec;
     uint32_t cap = 0;
-    int rc = trace_open(&rd, cfg->nodes_csv, TRACE_OPENB_NODE, &topts, err);
+    int rc = trace_open(&rd, path, TRACE_OPENB_NODE, &topts, err);
     if (rc)
         return rc;
     while ((rc = trace_next(&rd, &rec, err)) == 1) {
         const struct trace_openb_node *n = &rec.openb_node;
-        if (sh->nnodes == cap) {
+        if (nl->n == cap) {
             cap = cap ? 2 * cap : 1024;
-            void *a = realloc(sh->nodes, cap * sizeof(*sh->nodes));
+            void *a = realloc(nl->spec, cap * sizeof(*nl->spec));
             if (a)
-                sh->nodes = a;
-            void *b = realloc(sh->node_names, cap * sizeof(*sh->node_names));
+                nl->spec = a;
+            void *b = realloc(nl->names, cap * sizeof(*nl->names));
             if (b)
-                sh->node_names = b;
+                nl->names = b;
             if (!a || !b) {
-                rc = os_errorf(err, OS_ENOMEM, "%s: out of memory", cfg->nodes_csv);
+                rc = os_errorf(err, OS_ENOMEM, "%s: out of memory", path);
                 goto out_close;
             }
         }
@@ -188,41 +178,43 @@ static int pk_load_nodes(struct pk_shared *sh, struct os_error *err)
             rc = os_errorf(err, OS_EINVAL,
                            "%s:%lld: node %s: cpu_milli, memory_mib or gpu out of range "
                            "(gpu at most %d)",
-                           cfg->nodes_csv, (long long)rec.line, n->sn, GPU_NODE_MAX);
+                           path, (long long)rec.line, n->sn, GPU_NODE_MAX);
             goto out_close;
         }
-        struct cluster_node_spec *s = &sh->nodes[sh->nnodes];
+        struct cluster_node_spec *s = &nl->spec[nl->n];
         memset(s, 0, sizeof(*s));
-        memcpy(sh->node_names[sh->nnodes], n->sn, sizeof(n->sn));
+        memcpy(nl->names[nl->n], n->sn, sizeof(n->sn));
         s->cpu_milli = (int32_t)n->cpu_milli;
         s->mem_mib = (int32_t)n->memory_mib;
         s->gpu_count = (uint8_t)n->num_gpu;
         s->gpu_model = CLUSTER_GPU_NONE;
         if (n->num_gpu > 0) {
-            rc = pk_model_index(sh, n->model, &s->gpu_model, err);
+            rc = pk_model_index(nl, path, n->model, &s->gpu_model, err);
             if (rc)
                 goto out_close;
         }
         s->instance_type = -1;
         s->max_pods = 1001; /* the peer's node YAML */
         s->state = CLUSTER_NODE_READY;
-        sh->ngpus += s->gpu_count;
-        sh->nnodes++;
+        nl->gpus += s->gpu_count;
+        nl->n++;
     }
     if (rc < 0)
         goto out_close;
     rc = OS_OK;
-    for (uint32_t i = 0; i < sh->nnodes; i++)
-        sh->nodes[i].name = sh->node_names[i];
-    if (sh->nnodes == 0 || sh->ngpus == 0)
-        rc = os_errorf(err, OS_EINVAL, "%s: no GPU nodes", cfg->nodes_csv);
+    for (uint32_t i = 0; i < nl->n; i++)
+        nl->spec[i].name = nl->names[i];
+    if (nl->n == 0 || nl->gpus == 0)
+        rc = os_errorf(err, OS_EINVAL, "%s: no GPU nodes", path);
 out_close:
     trace_close(&rd);
+    if (rc)
+        packing_nodes_destroy(nl);
     return rc;
 }
 
 /* Bit mask of a pod's gpu_spec ("A|B"; "" = any). */
-static uint64_t pk_spec_mask(const struct pk_shared *sh, const char *spec)
+static uint64_t pk_spec_mask(const struct packing_nodes *nl, const char *spec)
 {
     uint64_t mask = 0;
     bool any = false;
@@ -232,82 +224,170 @@ static uint64_t pk_spec_mask(const struct pk_shared *sh, const char *spec)
         size_t len = q ? (size_t)(q - p) : strlen(p);
         if (len > 0) {
             any = true;
-            for (uint32_t i = 0; i < sh->nmodels; i++)
-                if (strlen(sh->models[i]) == len && memcmp(sh->models[i], p, len) == 0)
+            for (uint32_t i = 0; i < nl->nmodels; i++)
+                if (strlen(nl->models[i]) == len && memcmp(nl->models[i], p, len) == 0)
                     mask |= UINT64_C(1) << i;
         }
         p += len + (q != NULL);
     }
     if (any && mask == 0)
-        mask = UINT64_C(1) << PK_MASK_NONE;
+        mask = UINT64_C(1) << PACKING_MASK_NONE;
     return mask;
 }
 
-static int pk_load_pods(struct pk_shared *sh, struct os_error *err)
+void packing_pods_destroy(struct packing_pods *pl)
 {
-    const struct packing_cfg *cfg = sh->cfg;
-    struct trace_opts topts = {.skip_malformed = cfg->skip_malformed};
+    free(pl->pod);
+    free(pl->req);
+    memset(pl, 0, sizeof(*pl));
+}
+
+/* Fills the request of a pod asking for `count` GPUs of `milli` each (0 and
+ * 0 for a CPU-only pod). */
+static void pk_fill_gpu(struct packing_pod *pk, struct pod_req *r, int32_t count, int32_t milli,
+                        uint64_t mask)
+{
+    r->group = CLUSTER_NO_GROUP;
+    pk->gpu_total = 0;
+    pk->gpu_per = 0;
+    /* The peer treats a pod whose gpu-milli is 0 as a CPU-only pod. */
+    if (count > 0 && milli > 0) {
+        r->gpu.count = (uint16_t)count;
+        r->gpu.milli = (uint16_t)milli;
+        r->gpu.res = GPU_RES_GPU;
+        r->gpu_model_mask = mask;
+        /* gpuclustering's affinity classes (baselines.c): 1 = fraction,
+         * k + 1 = k whole GPUs. */
+        r->group = (count == 1 && milli < GPU_MILLI) ? 1u : (uint32_t)count + 1u;
+        pk->gpu_per = milli;
+        pk->gpu_total = (int64_t)milli * count;
+    }
+}
+
+/* One openb_pod row into *pk and *r. */
+static int pk_openb_pod(const struct packing_nodes *nl, const char *path,
+                        const struct trace_record *rec, struct packing_pod *pk, struct pod_req *r,
+                        struct os_error *err)
+{
+    const struct trace_openb_pod *p = &rec->openb_pod;
+    if (p->cpu_milli < 0 || p->cpu_milli > INT32_MAX || p->memory_mib < 0 ||
+        p->memory_mib > INT32_MAX || p->num_gpu < 0 || p->num_gpu > GPU_NODE_MAX ||
+        p->gpu_milli < 0 || p->gpu_milli > GPU_MILLI ||
+        (p->num_gpu > 1 && p->gpu_milli > 0 && p->gpu_milli != GPU_MILLI))
+        return os_errorf(err, OS_EINVAL,
+                         "%s:%lld: pod %s: cpu_milli, memory_mib, num_gpu (0..%d) or "
+                         "gpu_milli (0..1000, and 1000 when num_gpu > 1) out of range",
+                         path, (long long)rec->line, p->name, GPU_NODE_MAX);
+    memcpy(pk->name, p->name, sizeof(pk->name));
+    r->cpu_milli = (int32_t)p->cpu_milli;
+    r->mem_mib = (int32_t)p->memory_mib;
+    pk_fill_gpu(pk, r, p->num_gpu, p->gpu_milli,
+                p->num_gpu > 0 && p->gpu_milli > 0 ? pk_spec_mask(nl, p->gpu_spec) : 0);
+    pk->has_times = p->has_times;
+    pk->creation_us = p->creation_us;
+    pk->deletion_us = p->deletion_us;
+    pk->has_scheduled = p->has_scheduled;
+    pk->scheduled_us = p->scheduled_us;
+    return OS_OK;
+}
+
+/* One DLRM instance into *pk and *r: its requests (whole GPUs, any model);
+ * the RDMA share and max_instance_per_node are not modelled. */
+static int pk_dlrm_pod(const char *path, const struct trace_record *rec, struct packing_pod *pk,
+                       struct pod_req *r, struct os_error *err)
+{
+    const struct trace_dlrm *p = &rec->dlrm;
+    if (p->cpu_request_milli < 0 || p->cpu_request_milli > INT32_MAX || p->memory_request_mib < 0 ||
+        p->memory_request_mib > INT32_MAX || p->gpu_request < 0 || p->gpu_request > GPU_NODE_MAX)
+        return os_errorf(err, OS_EINVAL,
+                         "%s:%lld: instance %s: cpu_request, memory_request or gpu_request "
+                         "(0..%d) out of range",
+                         path, (long long)rec->line, p->instance_sn, GPU_NODE_MAX);
+    memcpy(pk->name, p->instance_sn, sizeof(pk->name));
+    r->cpu_milli = (int32_t)p->cpu_request_milli;
+    r->mem_mib = (int32_t)p->memory_request_mib;
+    pk_fill_gpu(pk, r, p->gpu_request, p->gpu_request > 0 ? GPU_MILLI : 0, 0);
+    pk->has_times = true;
+    pk->creation_us = p->has_creation ? p->creation_us : INT64_MIN;
+    pk->deletion_us = p->has_deletion ? p->deletion_us : INT64_MAX;
+    pk->has_scheduled = p->has_scheduled && p->has_creation;
+    pk->scheduled_us = p->has_scheduled ? p->scheduled_us : -1;
+    return OS_OK;
+}
+
+int packing_pods_load(struct packing_pods *pl, const char *path, enum trace_format fmt,
+                      const struct packing_nodes *nl, bool skip_malformed, struct os_error *err)
+{
+    memset(pl, 0, sizeof(*pl));
+    if (fmt != TRACE_OPENB_POD && fmt != TRACE_DLRM)
+        return os_errorf(err, OS_EINVAL, "%s: pods must be openb_pod or dlrm, not %s", path,
+                         trace_format_name(fmt));
+    struct trace_opts topts = {.skip_malformed = skip_malformed};
     struct trace_reader rd;
     struct trace_record rec;
     uint32_t cap = 0;
-    int rc = trace_open(&rd, cfg->pods_csv, TRACE_OPENB_POD, &topts, err);
+    int rc = trace_open(&rd, path, fmt, &topts, err);
     if (rc)
         return rc;
     while ((rc = trace_next(&rd, &rec, err)) == 1) {
-        const struct trace_openb_pod *p = &rec.openb_pod;
-        if (sh->npods == cap) {
+        if (pl->n == cap) {
             cap = cap ? 2 * cap : 8192;
-            void *a = realloc(sh->pods, cap * sizeof(*sh->pods));
+            void *a = realloc(pl->pod, cap * sizeof(*pl->pod));
             if (a)
-                sh->pods = a;
-            void *b = realloc(sh->reqs, cap * sizeof(*sh->reqs));
+                pl->pod = a;
+            void *b = realloc(pl->req, cap * sizeof(*pl->req));
             if (b)
-                sh->reqs = b;
+                pl->req = b;
             if (!a || !b) {
-                rc = os_errorf(err, OS_ENOMEM, "%s: out of memory", cfg->pods_csv);
+                rc = os_errorf(err, OS_ENOMEM, "%s: out of memory", path);
                 goto out_close;
             }
         }
-        if (p->cpu_milli < 0 || p->cpu_milli > INT32_MAX || p->memory_mib < 0 ||
-            p->memory_mib > INT32_MAX || p->num_gpu < 0 || p->num_gpu > GPU_NODE_MAX ||
-            p->gpu_milli < 0 || p->gpu_milli > GPU_MILLI ||
-            (p->num_gpu > 1 && p->gpu_milli > 0 && p->gpu_milli != GPU_MILLI)) {
-            rc = os_errorf(err, OS_EINVAL,
-                           "%s:%lld: pod %s: cpu_milli, memory_mib, num_gpu (0..%d) or "
-                           "gpu_milli (0..1000, and 1000 when num_gpu > 1) out of range",
-                           cfg->pods_csv, (long long)rec.line, p->name, GPU_NODE_MAX);
-            goto out_close;
-        }
-        struct pk_pod *pk = &sh->pods[sh->npods];
-        struct pod_req *r = &sh->reqs[sh->npods];
-        memcpy(pk->name, p->name, sizeof(pk->name));
+        struct packing_pod *pk = &pl->pod[pl->n];
+        struct pod_req *r = &pl->req[pl->n];
+        memset(pk, 0, sizeof(*pk));
         memset(r, 0, sizeof(*r));
-        r->cpu_milli = (int32_t)p->cpu_milli;
-        r->mem_mib = (int32_t)p->memory_mib;
-        r->group = CLUSTER_NO_GROUP;
-        pk->gpu_total = 0;
-        pk->gpu_per = 0;
-        /* The peer treats a pod whose gpu-milli is 0 as a CPU-only pod. */
-        if (p->num_gpu > 0 && p->gpu_milli > 0) {
-            r->gpu.count = (uint16_t)p->num_gpu;
-            r->gpu.milli = (uint16_t)p->gpu_milli;
-            r->gpu.res = GPU_RES_GPU;
-            r->gpu_model_mask = pk_spec_mask(sh, p->gpu_spec);
-            /* gpuclustering's affinity classes (baselines.c): 1 = fraction,
-             * k + 1 = k whole GPUs. */
-            r->group =
-                (p->num_gpu == 1 && p->gpu_milli < GPU_MILLI) ? 1u : (uint32_t)p->num_gpu + 1u;
-            pk->gpu_per = p->gpu_milli;
-            pk->gpu_total = (int64_t)p->gpu_milli * p->num_gpu;
-        }
-        sh->request_milli += pk->gpu_total;
-        sh->npods++;
+        pk->line = rec.line;
+        rc = fmt == TRACE_DLRM ? pk_dlrm_pod(path, &rec, pk, r, err)
+                               : pk_openb_pod(nl, path, &rec, pk, r, err);
+        if (rc)
+            goto out_close;
+        pl->request_milli += pk->gpu_total;
+        pl->n++;
     }
     if (rc < 0)
         goto out_close;
-    rc = sh->npods ? OS_OK : os_errorf(err, OS_EINVAL, "%s: no pods", cfg->pods_csv);
+    rc = pl->n ? OS_OK : os_errorf(err, OS_EINVAL, "%s: no pods", path);
 out_close:
     trace_close(&rd);
+    if (rc)
+        packing_pods_destroy(pl);
+    return rc;
+}
+
+int packing_cluster_build(struct cluster *c, const struct packing_nodes *nl, struct os_error *err)
+{
+    struct cluster_cfg ccfg = {
+        .max_nodes = nl->n,
+        .max_gpus = nl->gpus ? nl->gpus : 1,
+        .max_strings = nl->n + 64,
+        .string_bytes = nl->n * TRACE_NAME_MAX + 4096,
+        .max_groups = GPU_NODE_MAX + 1, /* gpuclustering's affinity classes */
+    };
+    int rc = cluster_init(c, &ccfg, err);
+    if (rc)
+        return rc;
+    struct gpu_cfg gcfg = {.mode = GPU_MODE_MILLI};
+    uint16_t pool;
+    rc = cluster_add_pool(c, "openb", &gcfg, &pool, err);
+    for (uint32_t i = 0; rc == OS_OK && i < nl->n; i++) {
+        struct cluster_node_spec s = nl->spec[i];
+        s.pool = pool;
+        uint32_t id;
+        rc = cluster_add_node(c, &s, &id, err);
+    }
+    if (rc)
+        cluster_destroy(c);
     return rc;
 }
 
@@ -328,16 +408,17 @@ static int pk_cmp_name(const void *a, const void *b)
  * shuffling and before drawing tuning copies). */
 static int pk_sort_by_name(struct pk_shared *sh, struct os_error *err)
 {
-    struct pk_name *tmp = malloc(sh->npods * sizeof(*tmp));
-    sh->by_name = malloc(sh->npods * sizeof(*sh->by_name));
+    uint32_t npods = sh->pods.n;
+    struct pk_name *tmp = malloc(npods * sizeof(*tmp));
+    sh->by_name = malloc(npods * sizeof(*sh->by_name));
     if (!tmp || !sh->by_name) {
         free(tmp);
         return os_errorf(err, OS_ENOMEM, "packing: out of memory");
     }
-    for (uint32_t i = 0; i < sh->npods; i++)
-        tmp[i] = (struct pk_name){.name = sh->pods[i].name, .idx = i};
-    qsort(tmp, sh->npods, sizeof(*tmp), pk_cmp_name);
-    for (uint32_t i = 0; i < sh->npods; i++)
+    for (uint32_t i = 0; i < npods; i++)
+        tmp[i] = (struct pk_name){.name = sh->pods.pod[i].name, .idx = i};
+    qsort(tmp, npods, sizeof(*tmp), pk_cmp_name);
+    for (uint32_t i = 0; i < npods; i++)
         sh->by_name[i] = tmp[i].idx;
     free(tmp);
     return OS_OK;
@@ -358,32 +439,35 @@ static int pk_cmp_shape(const void *a, const void *b)
     return 0;
 }
 
-/* The target workload: shapes of the original pods with their counts,
- * reduced to the typical ones (frag_typical_shapes). CPU requests take
- * kube-scheduler's non-zero default, as the peer's GetPodResource. */
-static int pk_build_shapes(struct pk_shared *sh, struct os_error *err)
+/* The target workload: shapes of the pods with their counts, reduced to the
+ * typical ones (frag_typical_shapes). CPU requests take kube-scheduler's
+ * non-zero default, as the peer's GetPodResource. */
+int packing_shapes_build(const struct packing_pods *pl, double popularity_pct,
+                         struct placer_shape **out, size_t *nout, struct os_error *err)
 {
-    sh->shapes = calloc(sh->npods, sizeof(*sh->shapes));
-    if (!sh->shapes)
+    *out = NULL;
+    *nout = 0;
+    struct placer_shape *shapes = calloc(pl->n ? pl->n : 1, sizeof(*shapes));
+    if (!shapes)
         return os_errorf(err, OS_ENOMEM, "packing: out of memory");
-    for (uint32_t i = 0; i < sh->npods; i++) {
-        const struct pod_req *r = &sh->reqs[i];
-        struct placer_shape *s = &sh->shapes[i];
+    for (uint32_t i = 0; i < pl->n; i++) {
+        const struct pod_req *r = &pl->req[i];
+        struct placer_shape *s = &shapes[i];
         s->cpu_milli = r->cpu_milli > 0 ? r->cpu_milli : 100;
         s->gpu = r->gpu;
         s->gpu_model_mask = r->gpu_model_mask;
         s->freq = 1;
     }
-    qsort(sh->shapes, sh->npods, sizeof(*sh->shapes), pk_cmp_shape);
+    qsort(shapes, pl->n, sizeof(*shapes), pk_cmp_shape);
     size_t m = 0;
-    for (uint32_t i = 0; i < sh->npods; i++) {
-        if (m > 0 && pk_cmp_shape(&sh->shapes[m - 1], &sh->shapes[i]) == 0)
-            sh->shapes[m - 1].freq += 1;
+    for (uint32_t i = 0; i < pl->n; i++) {
+        if (m > 0 && pk_cmp_shape(&shapes[m - 1], &shapes[i]) == 0)
+            shapes[m - 1].freq += 1;
         else
-            sh->shapes[m++] = sh->shapes[i];
+            shapes[m++] = shapes[i];
     }
-    double pct = sh->cfg->popularity_pct > 0 ? sh->cfg->popularity_pct : 95.0;
-    sh->nshapes = frag_typical_shapes(sh->shapes, m, pct);
+    *out = shapes;
+    *nout = frag_typical_shapes(shapes, m, popularity_pct > 0 ? popularity_pct : 95.0);
     return OS_OK;
 }
 
@@ -406,35 +490,12 @@ struct pk_worker {
  * the cluster's availability lists, for instance, depends on it). */
 static int pk_build_cluster(struct pk_worker *w, struct os_error *err)
 {
-    const struct pk_shared *sh = w->sh;
     if (w->cl_live)
         cluster_destroy(&w->cl);
     w->cl_live = false;
-    struct cluster_cfg ccfg = {
-        .max_nodes = sh->nnodes,
-        .max_gpus = sh->ngpus ? sh->ngpus : 1,
-        .max_strings = sh->nnodes + 64,
-        .string_bytes = sh->nnodes * TRACE_NAME_MAX + 4096,
-        .max_groups = GPU_NODE_MAX + 1, /* gpuclustering's affinity classes */
-    };
-    int rc = cluster_init(&w->cl, &ccfg, err);
-    if (rc)
-        return rc;
-    w->cl_live = true;
-    struct gpu_cfg gcfg = {.mode = GPU_MODE_MILLI};
-    uint16_t pool;
-    rc = cluster_add_pool(&w->cl, "openb", &gcfg, &pool, err);
-    if (rc)
-        return rc;
-    for (uint32_t i = 0; i < sh->nnodes; i++) {
-        struct cluster_node_spec s = sh->nodes[i];
-        s.pool = pool;
-        uint32_t id;
-        rc = cluster_add_node(&w->cl, &s, &id, err);
-        if (rc)
-            return rc;
-    }
-    return OS_OK;
+    int rc = packing_cluster_build(&w->cl, &w->sh->nodes, err);
+    w->cl_live = rc == OS_OK;
+    return rc;
 }
 
 static int pk_worker_init(struct pk_worker *w, struct pk_shared *sh, struct os_error *err)
@@ -445,11 +506,11 @@ static int pk_worker_init(struct pk_worker *w, struct pk_shared *sh, struct os_e
     if (rc)
         return rc;
     w->target_live = true;
-    rc = frag_nodes_init(&w->fn, &w->target, sh->nnodes, err);
+    rc = frag_nodes_init(&w->fn, &w->target, sh->nodes.n, err);
     if (rc)
         return rc;
     w->fn_live = true;
-    w->order_cap = (size_t)sh->npods * 2 + 16;
+    w->order_cap = (size_t)sh->pods.n * 2 + 16;
     w->order = malloc(w->order_cap * sizeof(*w->order));
     if (!w->order)
         return os_errorf(err, OS_ENOMEM, "packing: out of memory");
@@ -486,26 +547,26 @@ static int pk_order_push(struct pk_worker *w, size_t *n, uint32_t pod, struct os
 static int pk_make_order(struct pk_worker *w, gsl_rng *g, size_t *len, struct os_error *err)
 {
     const struct pk_shared *sh = w->sh;
-    size_t n = sh->npods;
+    size_t n = sh->pods.n;
     memcpy(w->order, sh->by_name, n * sizeof(*w->order));
     gsl_ran_shuffle(g, w->order, n, sizeof(*w->order));
     double tune = sh->cfg->tune;
-    int64_t total = sh->request_milli;
+    int64_t total = sh->pods.request_milli;
     double target = tune * (double)sh->capacity_milli;
     if (tune > 0 && (double)total > target) {
         while ((double)total > target && n > 0) {
             size_t idx = gsl_rng_uniform_int(g, n);
-            total -= sh->pods[w->order[idx]].gpu_total;
+            total -= sh->pods.pod[w->order[idx]].gpu_total;
             memmove(&w->order[idx], &w->order[idx + 1], (n - idx - 1) * sizeof(*w->order));
             n--;
         }
-    } else if (tune > 0 && (double)total < target && sh->request_milli > 0) {
+    } else if (tune > 0 && (double)total < target && sh->pods.request_milli > 0) {
         for (;;) {
-            uint32_t pod = sh->by_name[gsl_rng_uniform_int(g, sh->npods)];
+            uint32_t pod = sh->by_name[gsl_rng_uniform_int(g, sh->pods.n)];
             /* The peer tests the per-GPU milli, then adds the total. */
-            if ((double)(total + sh->pods[pod].gpu_per) > target)
+            if ((double)(total + sh->pods.pod[pod].gpu_per) > target)
                 break;
-            total += sh->pods[pod].gpu_total;
+            total += sh->pods.pod[pod].gpu_total;
             int rc = pk_order_push(w, &n, pod, err);
             if (rc)
                 return rc;
@@ -563,17 +624,17 @@ static int pk_run_one(struct pk_worker *w, unsigned run, struct os_error *err)
         goto out;
     pl_live = true;
 
-    double gpus = (double)sh->ngpus;
+    double gpus = (double)sh->nodes.gpus;
     double sum_alloc[PK_BINS] = {0}, sum_frag[PK_BINS] = {0};
     uint32_t cnt[PK_BINS] = {0};
     int64_t arrived = 0, used = 0;
     for (size_t i = 0; i < len; i++) {
         uint32_t pod = w->order[i];
-        arrived += sh->pods[pod].gpu_total;
+        arrived += sh->pods.pod[pod].gpu_total;
         struct placement where;
-        rc = placer_place(&pl, &w->cl, &sh->reqs[pod], rp.r, &where);
+        rc = placer_place(&pl, &w->cl, &sh->pods.req[pod], rp.r, &where);
         if (rc == OS_OK) {
-            used += sh->pods[pod].gpu_total;
+            used += sh->pods.pod[pod].gpu_total;
             frag_nodes_sync(&w->fn, &w->target, &w->cl, where.node);
         } else if (rc == OS_ENOFIT) {
             out->failed++;
@@ -651,10 +712,8 @@ static void *pk_worker_main(void *arg)
 
 static void pk_shared_destroy(struct pk_shared *sh)
 {
-    free(sh->nodes);
-    free(sh->node_names);
-    free(sh->pods);
-    free(sh->reqs);
+    packing_nodes_destroy(&sh->nodes);
+    packing_pods_destroy(&sh->pods);
     free(sh->by_name);
     free(sh->shapes);
 }
@@ -726,17 +785,18 @@ int packing_run(const struct packing_cfg *cfg, struct packing_result *res, struc
     sh.cfg = cfg;
     sh.res = res;
     pthread_mutex_init(&sh.err_lock, NULL);
-    rc = pk_load_nodes(&sh, err);
+    rc = packing_nodes_load(&sh.nodes, cfg->nodes_csv, cfg->skip_malformed, err);
     if (rc)
         goto out;
-    rc = pk_load_pods(&sh, err);
+    rc = packing_pods_load(&sh.pods, cfg->pods_csv, TRACE_OPENB_POD, &sh.nodes, cfg->skip_malformed,
+                           err);
     if (rc)
         goto out;
-    sh.capacity_milli = (int64_t)sh.ngpus * GPU_MILLI;
+    sh.capacity_milli = (int64_t)sh.nodes.gpus * GPU_MILLI;
     rc = pk_sort_by_name(&sh, err);
     if (rc)
         goto out;
-    rc = pk_build_shapes(&sh, err);
+    rc = packing_shapes_build(&sh.pods, cfg->popularity_pct, &sh.shapes, &sh.nshapes, err);
     if (rc)
         goto out;
     for (unsigned v = 0; v < cfg->nvariants; v++)
@@ -771,10 +831,10 @@ int packing_run(const struct packing_cfg *cfg, struct packing_result *res, struc
         goto out;
     }
     pk_medians(res);
-    res->nodes = sh.nnodes;
-    res->gpus = sh.ngpus;
-    res->pods_in = sh.npods;
-    res->request_milli = (uint64_t)sh.request_milli;
+    res->nodes = sh.nodes.n;
+    res->gpus = sh.nodes.gpus;
+    res->pods_in = sh.pods.n;
+    res->request_milli = (uint64_t)sh.pods.request_milli;
     res->shapes = (uint32_t)sh.nshapes;
     rc = OS_OK;
 out:

@@ -15,6 +15,11 @@
  *
  * Ownership: the caller owns cfg and res; packing_run() fills res (which then
  * needs packing_result_destroy()).
+ *
+ * Shared inputs. The loaders below (node list, pod list, target workload,
+ * cluster) are what the experiment itself uses, exported so that other
+ * experiments on the same traces (models/replay.h) read and build them the
+ * same way. Each has an init/destroy pair; on error nothing is left to free.
  */
 #ifndef ORCHSIM_PACKING_H
 #define ORCHSIM_PACKING_H
@@ -22,7 +27,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "models/cluster.h"
+#include "models/placement/placement.h"
 #include "sim/os_err.h"
+#include "sim/trace.h"
 
 #define PACKING_PATH_MAX     4096
 #define PACKING_VARIANTS_MAX 16
@@ -88,6 +96,81 @@ struct packing_result {
 int packing_run(const struct packing_cfg *cfg, struct packing_result *res, struct os_error *err);
 
 void packing_result_destroy(struct packing_result *res);
+
+/* ---------------- shared inputs ---------------- */
+
+/* GPU models get indices 0..PACKING_MODELS_MAX-1 in order of first
+ * appearance in the node list; bit PACKING_MASK_NONE of a pod's model mask
+ * means "only models no node has". */
+#define PACKING_MODELS_MAX 63
+#define PACKING_MASK_NONE  63
+
+/* An openb node list. Node i's spec names point into names[i]. Every node is
+ * READY, in pool 0 of packing_cluster_build's cluster, max 1001 pods (the
+ * peer's node YAML). */
+struct packing_nodes {
+    uint32_t n;    /* nodes */
+    uint32_t gpus; /* GPUs over all nodes */
+    struct cluster_node_spec *spec;
+    char (*names)[TRACE_NAME_MAX];
+    char models[PACKING_MODELS_MAX][TRACE_NAME_MAX]; /* GPU model names by index */
+    uint32_t nmodels;
+};
+
+/* One pod as the experiments need it, beside its placement request. */
+struct packing_pod {
+    char name[TRACE_NAME_MAX];
+    int64_t gpu_total; /* milli-GPU: per-GPU share x count (peer TotalMilliGpu); 0 CPU-only */
+    int32_t gpu_per;   /* per-GPU milli (peer MilliGpu); 0 for CPU-only */
+    int64_t line;      /* line of the file the pod was read from */
+    /* Trace times in microseconds (trace.h). false for the 5-column openb
+     * files, whose times are then -1. */
+    bool has_times;
+    int64_t creation_us; /* INT64_MIN: created before the trace began (DLRM empty) */
+    int64_t deletion_us; /* INT64_MAX: alive at the trace's end (DLRM empty) */
+    bool has_scheduled;  /* the original scheduler's bind time is known */
+    int64_t scheduled_us;
+};
+
+/* A pod list: pod[i] and its request req[i]. */
+struct packing_pods {
+    uint32_t n;
+    struct packing_pod *pod;
+    struct pod_req *req;
+    int64_t request_milli; /* sum of gpu_total */
+};
+
+/* Reads an openb_node CSV. OS_EINVAL naming FILE:LINE for a value out of
+ * range, or the file when it has no GPU node; trace errors as trace_open /
+ * trace_next. */
+int packing_nodes_load(struct packing_nodes *nl, const char *path, bool skip_malformed,
+                       struct os_error *err);
+void packing_nodes_destroy(struct packing_nodes *nl);
+
+/*
+ * Reads a pod list of format fmt: TRACE_OPENB_POD (11 or 5 columns; gpu_spec
+ * becomes a model mask over nl's models) or TRACE_DLRM (whole GPUs of any
+ * model; the RDMA share and max_instance_per_node are not modelled). A pod
+ * whose GPU share is 0 is CPU-only, as in the peer. Requests carry
+ * gpuclustering's affinity class as their group (1 = a fraction of one GPU,
+ * k + 1 = k whole GPUs). OS_EINVAL naming FILE:LINE for a value out of range
+ * or the file when it has no pod.
+ */
+int packing_pods_load(struct packing_pods *pl, const char *path, enum trace_format fmt,
+                      const struct packing_nodes *nl, bool skip_malformed, struct os_error *err);
+void packing_pods_destroy(struct packing_pods *pl);
+
+/* The target workload of the fragmentation measure: the pods' shapes with
+ * their counts, reduced to the typical ones covering popularity_pct % of the
+ * pods (0 = 95, the peer's) by frag_typical_shapes(). *shapes is malloc'ed
+ * (free() it) and holds *n shapes. */
+int packing_shapes_build(const struct packing_pods *pl, double popularity_pct,
+                         struct placer_shape **shapes, size_t *n, struct os_error *err);
+
+/* cluster_init()s c for nl (one MILLI pool "openb", groups for gpuclustering)
+ * and adds every node in list order (node id = list index). On error c needs
+ * no destroy. */
+int packing_cluster_build(struct cluster *c, const struct packing_nodes *nl, struct os_error *err);
 
 /*
  * Writes into DIR (created if missing), each file atomically:

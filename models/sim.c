@@ -12,6 +12,8 @@
  *   capacity tick     ECS: every 60 s (at :30), capacity provider managed
  *                     scaling; EKS: Karpenter's disruption loop every 10 s
  *   karpenter batch   the provisioning batch window closes
+ *   keda, ca scan     (models/sim_scale.c) a KEDA service's poll and HPA sync;
+ *                     the Cluster Autoscaler every 10 s instead of Karpenter
  *   spot notice/term  2-minute notice (replacements start), then termination
  *   sample            a timeseries.csv row
  *
@@ -188,12 +190,11 @@ static void ev_node_ready(struct engine *e, void *ctx, uint64_t arg);
 static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg);
-static void reconcile(struct run *r, int si);
 
 /* Launches a node of group gi. ready: already schedulable (warm start). A
  * spot launch may fail for lack of capacity (spot.launch_fail_prob): it then
  * falls back to on-demand or returns OS_ENOFIT (no capacity). OS_EFULL at max_nodes. */
-static int node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32_t *out)
+int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32_t *out)
 {
     struct group *g = &r->grp[gi];
     if (g->live >= (uint32_t)g->max_nodes)
@@ -304,7 +305,7 @@ static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg)
 }
 
 /* Ends a node's life: it must hold no task. */
-static void node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why)
+void sim_node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why)
 {
     struct node *n = &r->nodes[ni];
     if (n->state == N_GONE)
@@ -426,13 +427,13 @@ static void on_replica_gone(void *ctx, uint32_t replica)
     if (ni != NO_IDX) {
         struct node *n = &r->nodes[ni];
         if (n->state == N_DRAINING && n->evicting && n->tasks == 0)
-            node_terminate(r, ni, COST_END_TERMINATED);
+            sim_node_terminate(r, ni, COST_END_TERMINATED);
     }
     sim_gauges_update(r);
 }
 
 /* Stops a task by the ECS/Kubernetes rules: gone at once unless running. */
-static void task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mode)
+void sim_task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mode)
 {
     struct task *t = &r->tasks[ti];
     switch (t->state) {
@@ -566,7 +567,7 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
     metrics_hist_record(&r->h_start, t->running_us - t->created_us);
     sim_gauges_update(r);
     if (sv->rolling)
-        reconcile(r, (int)t->s);
+        sim_reconcile(r, (int)t->s);
 }
 
 /* A rolling deployment step of service si (MODELS.md section 1 for ECS,
@@ -616,11 +617,11 @@ static bool rollout_step(struct run *r, unsigned si)
                 new_any = i;
         }
         if (old_idle != NO_IDX) {
-            task_stop(r, old_idle, INFERENCE_DRAIN);
+            sim_task_stop(r, old_idle, INFERENCE_DRAIN);
             continue;
         }
         if (new_act > D) { /* scaled in during the rollout */
-            task_stop(r, new_idle != NO_IDX ? new_idle : new_any, INFERENCE_DRAIN);
+            sim_task_stop(r, new_idle != NO_IDX ? new_idle : new_any, INFERENCE_DRAIN);
             continue;
         }
         if (new_act < D && old_act + new_act < max_total) {
@@ -629,7 +630,7 @@ static bool rollout_step(struct run *r, unsigned si)
             continue;
         }
         if (old_run != NO_IDX && healthy - 1 >= min_healthy) {
-            task_stop(r, old_run, INFERENCE_DRAIN);
+            sim_task_stop(r, old_run, INFERENCE_DRAIN);
             continue;
         }
         if (old_act == 0 && sv->rolling) {
@@ -654,7 +655,7 @@ static void ev_deploy(struct engine *e, void *ctx, uint64_t arg)
     sv->rev++;
     sv->rolling = true;
     sv->rollout_start_us = engine_now(e);
-    reconcile(r, (int)arg);
+    sim_reconcile(r, (int)arg);
 }
 
 /* Makes service si's live, not doomed task count equal its desired count. */
@@ -698,13 +699,13 @@ static void reconcile_one(struct run *r, unsigned si)
         }
         if (best == NO_IDX)
             break;
-        task_stop(r, best, INFERENCE_DRAIN);
+        sim_task_stop(r, best, INFERENCE_DRAIN);
         active--;
     }
 }
 
 /* Reconciles service si (or every service when si < 0) and places. */
-static void reconcile(struct run *r, int si)
+void sim_reconcile(struct run *r, int si)
 {
     if (si >= 0)
         reconcile_one(r, (unsigned)si);
@@ -750,12 +751,14 @@ static void ecs_service_tick(struct run *r, unsigned si, int64_t now)
     inference_window_read(&sv->svc, &sv->win, &ws);
     inference_window_mark(&sv->svc, &sv->win);
     double val = metric_value(sv, &ws, running);
-    CHECK(r, ecs_service_observe(&sv->ecs_svc, 0, now, val, &r->err));
+    /* every policy watches the same metric (target tracking: one; step: out and in) */
+    for (uint32_t p = 0; p < sv->ecs_svc.cfg.npolicies; p++)
+        CHECK(r, ecs_service_observe(&sv->ecs_svc, p, now, val, &r->err));
     struct ecs_service_decision d;
     ecs_service_evaluate(&sv->ecs_svc, now, running, &d);
     if (d.desired != sv->desired) {
         sv->desired = d.desired;
-        reconcile(r, (int)si);
+        sim_reconcile(r, (int)si);
     }
 }
 
@@ -785,7 +788,7 @@ static void hpa_tick(struct run *r, unsigned si, int64_t now)
     struct hpa_decision d = hpa_step(&sv->hpa, now, &in);
     if (d.desired != sv->desired && d.reason != HPA_NOT_DUE) {
         sv->desired = d.desired;
-        reconcile(r, (int)si);
+        sim_reconcile(r, (int)si);
     }
 }
 
@@ -797,10 +800,12 @@ static void ev_service_tick(struct engine *e, void *ctx, uint64_t arg)
     for (unsigned si = 0; si < r->nsvcs && !r->status; si++) {
         if (r->ecs)
             ecs_service_tick(r, si, now);
-        else
+        else if (r->svcs[si].hpa_open) /* KEDA services have their own event */
             hpa_tick(r, si, now);
     }
-    int64_t period = r->ecs ? MINUTE : r->svcs[0].hpa.cfg.ctrl.sync_period_us;
+    struct hpa_ctrl_cfg hc; /* every HPA has the controller's sync period */
+    hpa_ctrl_defaults(&hc);
+    int64_t period = r->ecs ? MINUTE : hc.sync_period_us;
     CHECK(r, engine_after(e, period, ev_service_tick, r, 0, NULL, &r->err));
 }
 
@@ -848,8 +853,8 @@ static void ecs_capacity_group_step(struct run *r, int gi, int64_t now)
         d.terminate_cap = n;
         CHECK(r, ecs_capacity_step(&g->cpcap[cp], now, &in, &d, &r->err));
         for (uint32_t k = 0; k < d.launch; k++) {
-            int rc = node_launch(r, gi, cp == 1 || (g->ncp == 1 && g->spot->pct == 100), cp, false,
-                                 NULL);
+            int rc = sim_node_launch(r, gi, cp == 1 || (g->ncp == 1 && g->spot->pct == 100), cp,
+                                     false, NULL);
             if (rc == OS_EFULL || rc == OS_ENOFIT)
                 break; /* the ASG retries at the next step */
             CHECK(r, rc);
@@ -857,7 +862,7 @@ static void ecs_capacity_group_step(struct run *r, int gi, int64_t now)
         for (uint32_t k = 0; k < d.nterminate; k++) {
             uint32_t ni = g->inst_node[d.terminate[k]];
             if (r->nodes[ni].tasks == 0)
-                node_terminate(r, ni, COST_END_TERMINATED);
+                sim_node_terminate(r, ni, COST_END_TERMINATED);
         }
     }
 }
@@ -880,6 +885,8 @@ static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg);
 
 void sim_karpenter_note(struct run *r, int gi)
 {
+    if (sim_ca_on(r))
+        return; /* the Cluster Autoscaler finds pending pods on its scan */
     struct group *g = &r->grp[gi];
     int64_t now = engine_now(&r->e);
     g->batch_last = now;
@@ -973,7 +980,7 @@ static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg)
         if (done)
             continue;
         uint32_t ni;
-        int rc = node_launch(r, gi, karpenter_pick_spot(r, gi), 0, false, &ni);
+        int rc = sim_node_launch(r, gi, karpenter_pick_spot(r, gi), 0, false, &ni);
         if (rc == OS_EFULL || rc == OS_ENOFIT)
             break; /* retried at the next batch */
         CHECK(r, rc);
@@ -1032,7 +1039,7 @@ static void karpenter_disrupt_group(struct run *r, int gi, int64_t now)
         if (n->g != gi || n->state != N_READY || n->tasks ||
             now - n->empty_since < cap->consolidate_after_us)
             continue;
-        node_terminate(r, i, COST_END_TERMINATED);
+        sim_node_terminate(r, i, COST_END_TERMINATED);
         allowed--;
         total--;
     }
@@ -1070,8 +1077,8 @@ static void karpenter_disrupt_group(struct run *r, int gi, int64_t now)
     CHECK(r, cluster_set_state(&g->c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
     for (uint32_t t = 0; t < r->ntasks; t++)
         if (r->tasks[t].node == best && r->tasks[t].state == T_RUNNING)
-            task_stop(r, t, INFERENCE_DRAIN);
-    reconcile(r, -1);
+            sim_task_stop(r, t, INFERENCE_DRAIN);
+    sim_reconcile(r, -1);
 }
 
 static void ev_karpenter_disrupt(struct engine *e, void *ctx, uint64_t arg)
@@ -1123,7 +1130,7 @@ static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg)
     for (uint32_t t = 0; t < r->ntasks; t++)
         if (r->tasks[t].node == arg && r->tasks[t].state != T_DONE)
             r->tasks[t].doomed = true;
-    reconcile(r, -1);
+    sim_reconcile(r, -1);
 }
 
 static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg)
@@ -1146,11 +1153,11 @@ static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg)
                 CHECK(r, inference_remove_replica(&r->svcs[tk->s].svc, tk->replica,
                                                   INFERENCE_KILL_RETRY, &r->err));
             } else {
-                task_stop(r, t, INFERENCE_KILL_RETRY);
+                sim_task_stop(r, t, INFERENCE_KILL_RETRY);
             }
         }
     }
-    node_terminate(r, (uint32_t)arg, COST_END_INTERRUPTED);
+    sim_node_terminate(r, (uint32_t)arg, COST_END_INTERRUPTED);
     sim_place_pending(r);
 }
 
@@ -1312,8 +1319,8 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
     if (r->ecs && g->spot->pct > 0 && g->spot->pct < 100) {
         g->ncp = 2;
         g->strat.n = 2;
-        g->strat.items[0] =
-            (struct ecs_capacity_strategy_item){0, 0, (uint32_t)(100 - g->spot->pct)};
+        g->strat.items[0] = (struct ecs_capacity_strategy_item){0, (uint32_t)g->spot->base,
+                                                                (uint32_t)(100 - g->spot->pct)};
         g->strat.items[1] = (struct ecs_capacity_strategy_item){1, 0, (uint32_t)g->spot->pct};
         const char *expr[2] = {"attribute:capacity-type == on-demand",
                                "attribute:capacity-type == spot"};
@@ -1471,6 +1478,49 @@ static int setup_arrivals(struct run *r, struct service *sv, struct os_error *er
     return rc;
 }
 
+/* An ECS step scaling pair: scale out on metric >= step_out_threshold, in on
+ * metric <= step_in_threshold, both on the service's metric. */
+static int step_policies(struct ecs_service_cfg *c, enum ecs_service_metric m,
+                         const struct scenario_scaling *s, struct os_error *err)
+{
+    static const enum ecs_service_adjust adj[] = {ECS_SERVICE_CHANGE_IN_CAPACITY,
+                                                  ECS_SERVICE_PERCENT_CHANGE_IN_CAPACITY,
+                                                  ECS_SERVICE_EXACT_CAPACITY};
+    c->npolicies = 2;
+    ecs_service_policy_step(&c->policies[0], m, ECS_SERVICE_GE, s->step_out_threshold,
+                            adj[s->step_adjust]);
+    ecs_service_policy_step(&c->policies[1], m, ECS_SERVICE_LE, s->step_in_threshold,
+                            adj[s->step_adjust]);
+    c->policies[0].u.step.cooldown_us = s->step_cooldown_us;
+    c->policies[1].u.step.cooldown_us = s->step_cooldown_us;
+    for (int k = 0; k < 2; k++) {
+        const struct scenario_step *st = k ? s->steps_in : s->steps_out;
+        unsigned n = k ? s->nsteps_in : s->nsteps_out;
+        for (unsigned i = 0; i < n; i++) {
+            int rc = ecs_service_step_add(&c->policies[k], !isnan(st[i].lower), st[i].lower,
+                                          !isnan(st[i].upper), st[i].upper, st[i].adjustment, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return ecs_service_cfg_validate(c, err);
+}
+
+/* One direction of the HPA's spec.behavior from the scenario (unset fields
+ * keep hpa_behavior_defaults()). */
+static void hpa_rules_from(struct hpa_rules *h, const struct scenario_hpa_rules *s)
+{
+    if (s->window_us >= 0)
+        h->window_us = s->window_us;
+    h->select = (enum hpa_select)s->select;
+    if (s->npolicies) {
+        h->npolicies = s->npolicies;
+        for (unsigned i = 0; i < s->npolicies; i++)
+            h->policies[i] = (struct hpa_policy){(enum hpa_policy_type)s->policies[i].type,
+                                                 s->policies[i].value, s->policies[i].period_us};
+    }
+}
+
 /* Service si: its requests, replicas and service scaling. */
 static int setup_service(struct run *r, unsigned si, struct os_error *err)
 {
@@ -1505,12 +1555,25 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
             sv->scaling->metric == SCENARIO_METRIC_REQUESTS_PER_TARGET ? ECS_SERVICE_METRIC_ALB_REQ
             : sv->scaling->metric == SCENARIO_METRIC_UTILIZATION       ? ECS_SERVICE_METRIC_GPU
                                                                        : ECS_SERVICE_METRIC_CUSTOM;
-        ecs_service_policy_tt(&scfg.policies[0], m, sv->scaling->target);
-        scfg.policies[0].u.tt.scale_out_cooldown_us = sv->scaling->out_cooldown_us;
-        scfg.policies[0].u.tt.scale_in_cooldown_us = sv->scaling->in_cooldown_us;
+        if (sv->scaling->policy == SCENARIO_POLICY_STEP) {
+            if ((rc = step_policies(&scfg, m, sv->scaling, err))) {
+                char msg[sizeof err->msg];
+                snprintf(msg, sizeof msg, "%s", err->msg);
+                return os_errorf(err, rc, "%s: $.variants[%u].%sscaling: %s", r->sc->file,
+                                 (unsigned)(r->v - r->sc->variants),
+                                 sv->gi == G_FLEET ? "fleet." : "", msg);
+            }
+        } else {
+            ecs_service_policy_tt(&scfg.policies[0], m, sv->scaling->target);
+            scfg.policies[0].u.tt.scale_out_cooldown_us = sv->scaling->out_cooldown_us;
+            scfg.policies[0].u.tt.scale_in_cooldown_us = sv->scaling->in_cooldown_us;
+        }
         if ((rc = ecs_service_init(&sv->ecs_svc, &scfg, sv->desired, err)))
             return rc;
         sv->ecs_svc_open = true;
+    } else if (sv->scaling->autoscaler == SCENARIO_SCALER_KEDA) {
+        if ((rc = sim_keda_setup(r, sv, err)))
+            return rc;
     } else {
         struct hpa_cfg hc;
         hpa_cfg_defaults(&hc);
@@ -1523,6 +1586,12 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
             .target = HPA_TARGET_AVERAGE_VALUE,
             .target_milli = (int64_t)llround(sv->scaling->target * 1000.0),
         };
+        if (sv->scaling->has_behavior) {
+            hc.spec.has_behavior = true;
+            hpa_behavior_defaults(&hc.spec.behavior);
+            hpa_rules_from(&hc.spec.behavior.up, &sv->scaling->up);
+            hpa_rules_from(&hc.spec.behavior.down, &sv->scaling->down);
+        }
         if ((rc = hpa_init(&sv->hpa, &hc, err)))
             return rc;
         sv->hpa_open = true;
@@ -1651,7 +1720,7 @@ static int warm_nodes(struct run *r, int gi, uint32_t count, struct os_error *er
         } else {
             spot = karpenter_pick_spot(r, gi);
         }
-        int rc = node_launch(r, gi, spot, cp, true, NULL);
+        int rc = sim_node_launch(r, gi, spot, cp, true, NULL);
         if (rc == OS_EFULL || rc == OS_ENOFIT)
             break;
         if (rc)
@@ -1711,6 +1780,7 @@ static int warm_start(struct run *r, struct os_error *err)
 static void teardown(struct run *r)
 {
     train_teardown(r);
+    sim_scale_teardown(r);
     for (unsigned si = 0; si < r->nsvcs; si++) {
         struct service *sv = &r->svcs[si];
         if (sv->svc_open)
@@ -2075,6 +2145,8 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
     rc = setup(r, cat, err);
     if (!rc)
         rc = warm_start(r, err);
+    if (!rc)
+        rc = sim_scale_start(r, err);
     if (!rc) {
         if (r->nsvcs) {
             engine_after(&r->e, r->ecs ? MINUTE : 0, ev_service_tick, r, 0, NULL, err);
@@ -2085,7 +2157,7 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
         }
         if (r->ecs)
             engine_after(&r->e, MINUTE / 2, ev_ecs_capacity, r, 0, NULL, err);
-        else
+        else if (!sim_ca_on(r))
             engine_after(&r->e, 10 * US, ev_karpenter_disrupt, r, 0, NULL, err);
         engine_after(&r->e, sc->interval_us, ev_sample, r, 0, NULL, err);
         engine_run(&r->e, sc->duration_us);

@@ -25,6 +25,7 @@
 #include "models/autoscale/ecs_capacity.h"
 #include "models/autoscale/ecs_service.h"
 #include "models/autoscale/hpa.h"
+#include "models/autoscale/keda.h"
 #include "models/catalog.h"
 #include "models/cluster.h"
 #include "models/cost.h"
@@ -57,7 +58,7 @@ struct node {
     int16_t rev; /* the LLM service's image revision pulled on this node (-1 none) */
     bool evicting;
     bool noticed; /* spot: the interruption notice came */
-    int cp;       /* ECS capacity provider (0 on-demand, 1 spot) */
+    int cp;       /* ECS capacity provider / CA: its ASG (0 on-demand, 1 spot) */
     int64_t launch_us, ready_us, empty_since;
     uint32_t tasks;     /* replicas or training pods placed (starting, running, stopping) */
     uint32_t nominated; /* Karpenter: units of pending work counted against it while in flight */
@@ -153,6 +154,8 @@ struct service {
     bool ecs_svc_open;
     struct hpa hpa;
     bool hpa_open;
+    struct keda keda; /* scaling.autoscaler "keda" (EKS): its ScaledObject */
+    bool keda_open;
     struct inference_window win, sample_mark;
     struct inference_window ring[HPA_RING];
     unsigned ring_n;
@@ -233,6 +236,8 @@ struct run {
     size_t series_len;
     int64_t sample_prev;
     double cost_accrued;
+
+    struct sim_scale *scale; /* models/sim_scale.c: Cluster Autoscaler state, NULL unless used */
 };
 
 /* Records the first failure (its message is already in r->err) and stops. */
@@ -266,8 +271,19 @@ void sim_node_task_gone(struct run *r, uint32_t ni);
 void sim_place_pending(struct run *r);
 /* Appends one metric to o. */
 void sim_put(struct sim_result *o, const char *name, double v);
-/* Karpenter: pending work was seen in group g (opens a batch window). */
+/* Karpenter: pending work was seen in group g (opens a batch window). No-op
+ * when the Cluster Autoscaler scales the nodes. */
 void sim_karpenter_note(struct run *r, int g);
+/* Launches a node of group gi (ready: already schedulable, warm start) for
+ * capacity provider / ASG cp. OS_EFULL at max_nodes, OS_ENOFIT when a spot
+ * launch finds no capacity and does not fall back; the index to *out. */
+int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32_t *out);
+/* Ends a node's life: it must hold no task. */
+void sim_node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why);
+/* Stops a replica by the ECS/Kubernetes rules: gone at once unless running. */
+void sim_task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mode);
+/* Reconciles service si (or every service when si < 0) and places. */
+void sim_reconcile(struct run *r, int si);
 
 /* --- models/sim_train.c --- */
 
@@ -290,5 +306,21 @@ void train_book_horizon(struct run *r, int64_t end);
 /* Puts the training metrics (NaN when the workload has none). */
 int train_results(struct run *r, struct sim_result *o, struct os_error *err);
 void train_teardown(struct run *r);
+
+/* ------------------------------------------------------------------------ */
+/* models/sim_scale.c: KEDA and the Cluster Autoscaler in the loop (EKS)     */
+
+/* True when the variant's nodes are scaled by the Cluster Autoscaler
+ * (capacity.autoscaler "cluster-autoscaler", EKS) instead of Karpenter. */
+bool sim_ca_on(const struct run *r);
+/* Service sv is scaled by KEDA: builds its ScaledObject (sv->keda) from the
+ * variant's scaling settings. Called from setup_service; OS_EINVAL naming
+ * the JSON path. */
+int sim_keda_setup(struct run *r, struct service *sv, struct os_error *err);
+/* After the warm start: schedules each KEDA service's own event and, with
+ * the Cluster Autoscaler, builds its node groups and schedules its scan. */
+int sim_scale_start(struct run *r, struct os_error *err);
+/* Frees what sim_keda_setup and sim_scale_start made. Safe on a partial run. */
+void sim_scale_teardown(struct run *r);
 
 #endif

@@ -402,10 +402,11 @@ static int rp_summary_load(struct rp_summary *s, const char *dir, struct os_erro
     }
     s->scenario = sc->valuestring;
     const cJSON *kind = cJSON_GetObjectItemCaseSensitive(r, "kind");
-    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "simulation") != 0) {
+    if (cJSON_IsString(kind) && strcmp(kind->valuestring, "simulation") != 0 &&
+        strcmp(kind->valuestring, "replay") != 0) {
         os_errorf(err, rc,
                   "%s: $.kind: '%s' results have their own report; this report is for "
-                  "kind 'simulation'",
+                  "kinds 'simulation' and 'replay'",
                   path, kind->valuestring);
         goto out_free;
     }

@@ -7,10 +7,12 @@
 #include "sim/check.h"
 
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-const char *const scenario_kind_names[] = {"packing", "simulation", NULL};
+const char *const scenario_kind_names[] = {"packing", "simulation", "replay", NULL};
+const char *const scenario_pods_format_names[] = {"openb_pod", "dlrm", NULL};
 const char *const scenario_orchestrator_names[] = {"none", "ecs", "eks", NULL};
 const char *const scenario_sharing_names[] = {"whole", "timeslice", "mps", "mig", NULL};
 static const char *const arrivals_names[] = {"azure_day", "replay", "diurnal", NULL};
@@ -18,6 +20,10 @@ const char *const scenario_metric_names[] = {"requests_per_target", "backlog", "
 const char *const scenario_spot_price_names[] = {"generated", "trace", NULL};
 const char *const scenario_service_scaler_names[] = {"hpa", "keda", NULL};
 const char *const scenario_launch_names[] = {"ec2", "fargate", NULL};
+const char *const scenario_ecs_policy_names[] = {"target_tracking", "step", NULL};
+const char *const scenario_adjust_names[] = {"change", "percent", "exact", NULL};
+static const char *const hpa_select_names[] = {"Max", "Min", "Disabled", NULL};
+static const char *const hpa_policy_names[] = {"Pods", "Percent", NULL};
 const char *const scenario_node_scaler_names[] = {"karpenter", "cluster-autoscaler", NULL};
 /* in the order of enum ca_expander */
 const char *const scenario_ca_expander_names[] = {
@@ -25,6 +31,87 @@ const char *const scenario_ca_expander_names[] = {
 const char *const scenario_log_estimate_names[] = {"mle", "upper95", "lower95", NULL};
 
 #define DAY_S 86400.0
+
+static void step_defaults(void *obj)
+{
+    struct scenario_step *st = obj;
+    st->lower = NAN;
+    st->upper = NAN;
+    st->adjustment = 0;
+}
+static const struct schema_field step_fields[] = {
+    SCHEMA_F_DOUBLE(struct scenario_step, lower, "lower", -1e9, 1e9, 0,
+                    "a bound relative to the threshold"),
+    SCHEMA_F_DOUBLE(struct scenario_step, upper, "upper", -1e9, 1e9, 0,
+                    "a bound relative to the threshold"),
+    SCHEMA_F_INT(struct scenario_step, adjustment, "adjustment", -10000, 10000, SCHEMA_REQUIRED,
+                 "an integer adjustment"),
+};
+static const struct schema step_schema = {
+    "a step", step_fields, sizeof step_fields / sizeof step_fields[0], step_defaults};
+
+static void hpa_policy_defaults(void *obj)
+{
+    struct scenario_hpa_policy *p = obj;
+    p->type = 0;
+    p->value = 4;
+    p->period_us = 15 * INT64_C(1000000);
+}
+static const struct schema_field hpa_policy_fields[] = {
+    SCHEMA_F_ENUM(struct scenario_hpa_policy, type, "type", hpa_policy_names, SCHEMA_REQUIRED),
+    SCHEMA_F_INT(struct scenario_hpa_policy, value, "value", 1, 100000, SCHEMA_REQUIRED,
+                 "a positive integer"),
+    SCHEMA_F_SECONDS(struct scenario_hpa_policy, period_us, "period_s", 1, 1800, 0,
+                     "seconds in [1, 1800]"),
+};
+static const struct schema hpa_policy_schema = {
+    "a policy", hpa_policy_fields, sizeof hpa_policy_fields / sizeof hpa_policy_fields[0],
+    hpa_policy_defaults};
+
+static void hpa_rules_defaults(void *obj)
+{
+    struct scenario_hpa_rules *h = obj;
+    memset(h, 0, sizeof *h);
+    h->window_us = -1;
+}
+static const struct schema_field hpa_rules_fields[] = {
+    SCHEMA_F_SECONDS(struct scenario_hpa_rules, window_us, "stabilization_window_s", 0, 3600, 0,
+                     "seconds in [0, 3600]"),
+    SCHEMA_F_ENUM(struct scenario_hpa_rules, select, "select_policy", hpa_select_names, 0),
+    SCHEMA_F_ARRAY(struct scenario_hpa_rules, policies, npolicies, "policies", &hpa_policy_schema,
+                   1, 0),
+};
+static const struct schema hpa_rules_schema = {"rules", hpa_rules_fields,
+                                               sizeof hpa_rules_fields / sizeof hpa_rules_fields[0],
+                                               hpa_rules_defaults};
+
+/* "behavior" decodes into the enclosing struct scenario_scaling: its offset
+ * is has_behavior's and its fields' offsets are relative to that. */
+static void behavior_defaults(void *obj)
+{
+    struct scenario_scaling *s =
+        (struct scenario_scaling *)((char *)obj - offsetof(struct scenario_scaling, has_behavior));
+    s->has_behavior = true;
+    hpa_rules_defaults(&s->up);
+    hpa_rules_defaults(&s->down);
+}
+static const struct schema_field behavior_fields[] = {
+    {.key = "scale_up",
+     .kind = SCHEMA_OBJECT,
+     .offset =
+         offsetof(struct scenario_scaling, up) - offsetof(struct scenario_scaling, has_behavior),
+     .sub = &hpa_rules_schema,
+     .expect = "an object"},
+    {.key = "scale_down",
+     .kind = SCHEMA_OBJECT,
+     .offset =
+         offsetof(struct scenario_scaling, down) - offsetof(struct scenario_scaling, has_behavior),
+     .sub = &hpa_rules_schema,
+     .expect = "an object"},
+};
+static const struct schema behavior_schema = {"behavior", behavior_fields,
+                                              sizeof behavior_fields / sizeof behavior_fields[0],
+                                              behavior_defaults};
 
 static void scaling_defaults(void *obj)
 {
@@ -38,6 +125,11 @@ static void scaling_defaults(void *obj)
     s->keda_activation_queue_length = 0;
     s->keda_polling_us = 30 * INT64_C(1000000);
     s->keda_cooldown_us = 300 * INT64_C(1000000);
+    s->policy = SCENARIO_POLICY_TT;
+    s->step_adjust = SCENARIO_ADJ_CHANGE;
+    s->step_cooldown_us = 300 * INT64_C(1000000);
+    hpa_rules_defaults(&s->up);
+    hpa_rules_defaults(&s->down);
 }
 static const struct schema_field scaling_fields[] = {
     SCHEMA_F_ENUM(struct scenario_scaling, metric, "metric", scenario_metric_names, 0),
@@ -59,6 +151,21 @@ static const struct schema_field scaling_fields[] = {
                      0, "seconds in [1, 3600]"),
     SCHEMA_F_SECONDS(struct scenario_scaling, keda_cooldown_us, "keda_cooldown_s", 0, DAY_S, 0,
                      "seconds in [0, 86400]"),
+    SCHEMA_F_ENUM(struct scenario_scaling, policy, "policy", scenario_ecs_policy_names, 0),
+    SCHEMA_F_ENUM(struct scenario_scaling, step_adjust, "step_adjust", scenario_adjust_names, 0),
+    SCHEMA_F_DOUBLE(struct scenario_scaling, step_out_threshold, "step_out_threshold", -1e9, 1e9, 0,
+                    "a threshold of the metric"),
+    SCHEMA_F_ARRAY(struct scenario_scaling, steps_out, nsteps_out, "steps_out", &step_schema, 1, 0),
+    SCHEMA_F_DOUBLE(struct scenario_scaling, step_in_threshold, "step_in_threshold", -1e9, 1e9, 0,
+                    "a threshold of the metric"),
+    SCHEMA_F_ARRAY(struct scenario_scaling, steps_in, nsteps_in, "steps_in", &step_schema, 1, 0),
+    SCHEMA_F_SECONDS(struct scenario_scaling, step_cooldown_us, "step_cooldown_s", 0, DAY_S, 0,
+                     "seconds in [0, 86400]"),
+    {.key = "behavior",
+     .kind = SCHEMA_OBJECT,
+     .offset = offsetof(struct scenario_scaling, has_behavior),
+     .sub = &behavior_schema,
+     .expect = "an object"},
 };
 static const struct schema scaling_schema = {
     "scaling", scaling_fields, sizeof scaling_fields / sizeof scaling_fields[0], scaling_defaults};
@@ -137,6 +244,8 @@ static const struct schema_field spot_fields[] = {
                     0, "a rate per instance-hour in [0, 100], or -1 for the advisor band's"),
     SCHEMA_F_DOUBLE(struct scenario_spot, discount, "discount", 0, 0.99, 0,
                     "a mean discount in [0, 0.99]"),
+    SCHEMA_F_INT(struct scenario_spot, base, "base", 0, 100000, 0,
+                 "a number of tasks >= 0 (ECS capacity provider strategy base)"),
     SCHEMA_F_ENUM(struct scenario_spot, price, "price", scenario_spot_price_names, 0),
     SCHEMA_F_STRING(struct scenario_spot, trace_csv, "trace_csv", 0,
                     "the path of an aws_spot_gpu_prices_flat.csv trace"),
@@ -532,6 +641,8 @@ static const struct schema tco_schema = {"tco", tco_fields,
 static const struct schema_field cluster_fields[] = {
     SCHEMA_F_STRING(struct scenario_cluster, nodes_csv, "nodes_csv", 0,
                     "the path of an openb node list CSV"),
+    SCHEMA_F_DOUBLE(struct scenario_cluster, node_fraction, "node_fraction", 0.0001, 1, 0,
+                    "a fraction of the node list in (0, 1]"),
     SCHEMA_F_OBJECT(struct scenario_cluster, nodes, "nodes", &nodes_schema, 0),
     SCHEMA_F_STRING(struct scenario_cluster, catalog, "catalog", 0,
                     "the path of an instance catalog JSON"),
@@ -540,6 +651,7 @@ static void cluster_defaults(void *obj)
 {
     struct scenario_cluster *c = obj;
     nodes_defaults(&c->nodes);
+    c->node_fraction = 1;
     snprintf(c->catalog, sizeof c->catalog, "%s", "scenarios/catalog/aws-instances.json");
 }
 static const struct schema cluster_schema = {
@@ -549,6 +661,9 @@ static void workload_defaults(void *obj)
 {
     struct scenario_workload *w = obj;
     w->tune = 1.0;
+    w->time_scale = 1;
+    w->pod_initial_backoff_us = 1 * INT64_C(1000000); /* kube-scheduler defaults */
+    w->pod_max_backoff_us = 10 * INT64_C(1000000);
     inference_fill(&w->inference);
     training_fill(&w->training);
 }
@@ -558,6 +673,18 @@ static const struct schema_field workload_fields[] = {
                     "the path of an openb pod list CSV"),
     SCHEMA_F_DOUBLE(struct scenario_workload, tune, "tune", 0.01, 100.0, 0,
                     "a ratio of total GPU request to cluster GPU capacity in [0.01, 100]"),
+    SCHEMA_F_ENUM(struct scenario_workload, pods_format, "pods_format", scenario_pods_format_names,
+                  0),
+    SCHEMA_F_DOUBLE(struct scenario_workload, time_scale, "time_scale", 0.001, 1000, 0,
+                    "simulated seconds per trace second in [0.001, 1000]"),
+    SCHEMA_F_SECONDS(struct scenario_workload, start_us, "start_s", 0, 1e9, 0,
+                     "a trace time in seconds in [0, 1e9]"),
+    SCHEMA_F_INT(struct scenario_workload, max_pods, "max_pods", 0, 100000000, 0,
+                 "a number of pods >= 0 (0 = all)"),
+    SCHEMA_F_SECONDS(struct scenario_workload, pod_initial_backoff_us, "pod_initial_backoff_s", 0,
+                     3600, 0, "seconds in [0, 3600] (0 = no backoff)"),
+    SCHEMA_F_SECONDS(struct scenario_workload, pod_max_backoff_us, "pod_max_backoff_s", 0, 3600, 0,
+                     "seconds in [0, 3600]"),
     SCHEMA_F_OBJECT(struct scenario_workload, inference, "inference", &inference_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_workload, fleet, "fleet", &fleet_schema, 0),
     SCHEMA_F_OBJECT(struct scenario_workload, training, "training", &training_schema, 0),
@@ -710,6 +837,21 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                             "%s: $.variants[%u].deployment: max_surge_pct and max_unavailable_pct "
                             "may not both be 0",
                             file, i);
+        if (v->scaling.policy == SCENARIO_POLICY_STEP) {
+            if (v->orchestrator != SCENARIO_ORCH_ECS)
+                schema_diag_add(d,
+                                "%s: $.variants[%u].scaling.policy: step scaling is an ECS "
+                                "(Application Auto Scaling) policy",
+                                file, i);
+            else if (!v->scaling.nsteps_out || !v->scaling.nsteps_in)
+                schema_diag_add(d,
+                                "%s: $.variants[%u].scaling: step scaling needs steps_out and "
+                                "steps_in",
+                                file, i);
+        }
+        if (v->scaling.has_behavior && v->orchestrator != SCENARIO_ORCH_EKS)
+            schema_diag_add(d, "%s: $.variants[%u].scaling.behavior: an HPA setting (EKS only)",
+                            file, i);
         if (v->capacity.min_step > v->capacity.max_step)
             schema_diag_add(d, "%s: $.variants[%u].capacity.min_step: %d exceeds max_step %d", file,
                             i, v->capacity.min_step, v->capacity.max_step);
@@ -792,11 +934,39 @@ static void check_packing(const char *file, struct scenario *sc, struct schema_d
                             file, i);
 }
 
+static void check_replay(const char *file, struct scenario *sc, struct schema_diag *d)
+{
+    if (!sc->cluster.nodes_csv[0])
+        schema_diag_add(d,
+                        "%s: $.cluster.nodes_csv: missing required key (expected the path of "
+                        "an openb node list CSV)",
+                        file);
+    if (!sc->workload.pods_csv[0])
+        schema_diag_add(d,
+                        "%s: $.workload.pods_csv: missing required key (expected the path of "
+                        "an openb pod list or DLRM trace CSV)",
+                        file);
+    const struct scenario_workload *w = &sc->workload;
+    if (w->pod_initial_backoff_us > w->pod_max_backoff_us)
+        schema_diag_add(d,
+                        "%s: $.workload.pod_initial_backoff_s: %g exceeds pod_max_backoff_s %g",
+                        file, (double)w->pod_initial_backoff_us / 1e6,
+                        (double)w->pod_max_backoff_us / 1e6);
+    for (unsigned i = 0; i < sc->nvariants; i++)
+        if (!sc->variants[i].placement[0])
+            schema_diag_add(d,
+                            "%s: $.variants[%u].placement: missing required key (expected a "
+                            "placement policy name)",
+                            file, i);
+}
+
 /* Checks that need more than one field. */
 static void check(const char *file, struct scenario *sc, struct schema_diag *d)
 {
     if (sc->kind == SCENARIO_PACKING)
         check_packing(file, sc, d);
+    else if (sc->kind == SCENARIO_REPLAY)
+        check_replay(file, sc, d);
     else
         check_simulation(file, sc, d);
     for (unsigned i = 0; i < sc->nchecks; i++) {
@@ -835,6 +1005,9 @@ static int load_tree(const char *name, cJSON *root, const char *const *sets, siz
     memset(sc, 0, sizeof *sc);
     snprintf(sc->file, sizeof sc->file, "%s", name);
     schema_decode(&scenario_schema, root, sc, name, "$", d);
+    /* A replay runs until its last deletion unless duration_s is given. */
+    if (sc->kind == SCENARIO_REPLAY && !cJSON_GetObjectItemCaseSensitive(root, "duration_s"))
+        sc->duration_us = 0;
     check(name, sc, d);
     return d->n ? OS_EINVAL : OS_OK;
 }

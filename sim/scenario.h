@@ -9,6 +9,9 @@
  * Kinds:
  *   "packing"  - the static shared-GPU packing experiment of the FGD paper
  *                (no clock): place a tuned, shuffled pod list one by one.
+ *   "replay"   - a timed replay of a pod trace on a fixed openb cluster:
+ *                pods arrive and leave at their trace times, pending pods
+ *                wait and are retried (models/replay.h).
  */
 #ifndef ORCHSIM_SCENARIO_H
 #define ORCHSIM_SCENARIO_H
@@ -24,7 +27,7 @@
 #define SCENARIO_PATH_LEN      1024
 #define SCENARIO_MAX_CHECKS    64
 
-enum scenario_kind { SCENARIO_PACKING = 0, SCENARIO_SIMULATION = 1 };
+enum scenario_kind { SCENARIO_PACKING = 0, SCENARIO_SIMULATION = 1, SCENARIO_REPLAY = 2 };
 enum scenario_orchestrator { SCENARIO_ORCH_NONE = 0, SCENARIO_ORCH_ECS = 1, SCENARIO_ORCH_EKS = 2 };
 enum scenario_sharing {
     SCENARIO_SHARE_WHOLE = 0,
@@ -43,8 +46,34 @@ enum scenario_metric {
     SCENARIO_METRIC_UTILIZATION = 2,         /* busy slots / slots, % */
 };
 enum scenario_rows { SCENARIO_ROWS_ERROR = 0, SCENARIO_ROWS_SKIP = 1 };
+enum scenario_pods_format { SCENARIO_PODS_OPENB = 0, SCENARIO_PODS_DLRM = 1 };
 
 enum scenario_service_scaler { SCENARIO_SCALER_HPA = 0, SCENARIO_SCALER_KEDA = 1 };
+enum scenario_ecs_policy { SCENARIO_POLICY_TT = 0, SCENARIO_POLICY_STEP = 1 };
+enum scenario_adjust { SCENARIO_ADJ_CHANGE = 0, SCENARIO_ADJ_PERCENT = 1, SCENARIO_ADJ_EXACT = 2 };
+
+/* One step of an ECS step scaling policy: bounds relative to the alarm
+ * threshold (absent: -/+ infinity), and the adjustment. */
+struct scenario_step {
+    double lower, upper; /* NaN: absent */
+    int adjustment;
+};
+#define SCENARIO_MAX_STEPS 20
+
+/* One HPA scaling policy (HPAScalingPolicy). */
+struct scenario_hpa_policy {
+    int type; /* 0 Pods, 1 Percent */
+    int value;
+    int64_t period_us;
+};
+
+/* HPA behavior of one direction (spec.behavior.scaleUp / scaleDown). */
+struct scenario_hpa_rules {
+    int64_t window_us; /* stabilizationWindowSeconds; -1: the default */
+    int select;        /* 0 Max, 1 Min, 2 Disabled */
+    struct scenario_hpa_policy policies[8];
+    unsigned npolicies; /* 0: the default policies */
+};
 enum scenario_node_scaler { SCENARIO_NODES_KARPENTER = 0, SCENARIO_NODES_CA = 1 };
 
 /* Service scaling of the inference replicas: ECS target tracking, the HPA,
@@ -62,6 +91,19 @@ struct scenario_scaling {
     double keda_activation_queue_length; /* activationQueueLength (0) */
     int64_t keda_polling_us;             /* pollingInterval (30 s) */
     int64_t keda_cooldown_us;            /* cooldownPeriod (300 s) */
+    /* ECS: a step scaling policy pair instead of target tracking */
+    int policy;                /* enum scenario_ecs_policy (target_tracking) */
+    int step_adjust;           /* enum scenario_adjust (change) */
+    double step_out_threshold; /* scale-out alarm: metric >= threshold */
+    struct scenario_step steps_out[SCENARIO_MAX_STEPS];
+    unsigned nsteps_out;
+    double step_in_threshold; /* scale-in alarm: metric <= threshold */
+    struct scenario_step steps_in[SCENARIO_MAX_STEPS];
+    unsigned nsteps_in;
+    int64_t step_cooldown_us; /* (300 s) */
+    /* EKS: HPA spec.behavior (absent: the defaults) */
+    bool has_behavior;
+    struct scenario_hpa_rules up, down;
 };
 
 /* Capacity: ECS capacity provider managed scaling; on EKS Karpenter or the
@@ -87,10 +129,11 @@ enum scenario_spot_price { SCENARIO_SPOT_GENERATED = 0, SCENARIO_SPOT_TRACE = 1 
 
 /* Spot capacity of a variant (models/spot.h). */
 struct scenario_spot {
-    int pct;                           /* share of nodes launched as spot, 0..100 (0) */
-    double interruptions_per_hour;     /* hazard per spot instance; < 0: the advisor band's */
-    double discount;                   /* generated: mean spot discount vs on-demand (0.6) */
-    int price;                         /* enum scenario_spot_price (generated) */
+    int pct;                       /* share of nodes launched as spot, 0..100 (0) */
+    double interruptions_per_hour; /* hazard per spot instance; < 0: the advisor band's */
+    double discount;               /* generated: mean spot discount vs on-demand (0.6) */
+    int base;  /* ECS: tasks on the on-demand provider first (strategy base, 0) */
+    int price; /* enum scenario_spot_price (generated) */
     char trace_csv[SCENARIO_PATH_LEN]; /* trace: aws_spot_gpu_prices_flat.csv */
     char trace_instance_type[48];      /* trace: the series' type ("" = the node type) */
     char trace_zone[32];               /* trace: the series' AZ (us-east-1a) */
@@ -227,14 +270,22 @@ struct scenario_nodes {
 };
 
 struct scenario_cluster {
-    char nodes_csv[SCENARIO_PATH_LEN]; /* packing: openb node list */
+    char nodes_csv[SCENARIO_PATH_LEN]; /* packing, replay: openb node list */
+    double node_fraction;              /* replay: keep this evenly spread share of the nodes (1) */
     struct scenario_nodes nodes;       /* simulation */
     char catalog[SCENARIO_PATH_LEN];   /* instance catalog (scenarios/catalog/aws-instances.json) */
 };
 
 struct scenario_workload {
-    char pods_csv[SCENARIO_PATH_LEN]; /* packing: openb pod list */
+    char pods_csv[SCENARIO_PATH_LEN]; /* packing: openb pod list; replay: openb or DLRM */
     double tune;                      /* packing: total GPU request / cluster GPU capacity */
+    /* replay (models/replay.h) */
+    int pods_format;                /* enum scenario_pods_format (openb_pod) */
+    double time_scale;              /* simulated seconds per trace second (1) */
+    int64_t start_us;               /* trace time at which the replay begins (0) */
+    int max_pods;                   /* replay only the first N pods by arrival; 0 = all */
+    int64_t pod_initial_backoff_us; /* kube-scheduler podInitialBackoffSeconds (1 s; 0 = none) */
+    int64_t pod_max_backoff_us;     /* podMaxBackoffSeconds (10 s) */
     bool has_inference;               /* simulation: the "inference" object is present */
     struct scenario_inference inference;
     bool has_fleet;                  /* simulation: the "fleet" object is present */
@@ -259,8 +310,9 @@ struct scenario {
     int64_t seed;         /* base seed; replication r uses seed + r */
     int seeds;            /* number of replications */
     int on_malformed_row; /* enum scenario_rows: fail, or skip and count */
-    int64_t duration_us;  /* simulation: simulated time (1 day) */
-    int64_t interval_us;  /* simulation: timeseries.csv interval (300 s) */
+    int64_t duration_us;  /* simulation: simulated time (1 day); replay: 0 (the
+                             default) = until the last deletion */
+    int64_t interval_us;  /* simulation, replay: timeseries.csv interval (300 s) */
     struct scenario_tco tco;
     struct scenario_cluster cluster;
     struct scenario_workload workload;
@@ -273,6 +325,7 @@ struct scenario {
 };
 
 extern const char *const scenario_kind_names[];
+extern const char *const scenario_pods_format_names[];
 extern const char *const scenario_orchestrator_names[];
 extern const char *const scenario_sharing_names[];
 extern const char *const scenario_metric_names[];
@@ -282,6 +335,8 @@ extern const char *const scenario_service_scaler_names[];
 extern const char *const scenario_node_scaler_names[];
 extern const char *const scenario_ca_expander_names[];
 extern const char *const scenario_launch_names[];
+extern const char *const scenario_ecs_policy_names[];
+extern const char *const scenario_adjust_names[];
 
 /* Reads FILE, applies the `--set PATH=VALUE` overrides in order, and decodes
  * it into *sc. Every problem is added to d as one line (file, JSON path, what

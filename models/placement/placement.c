@@ -20,6 +20,10 @@
 #include <emmintrin.h>
 #endif
 
+/* Candidate entries reserved past cap_nodes: placement_emit64 may write up to
+ * 7 entries beyond the last candidate it appends. */
+#define PLACEMENT_CAND_SLACK 64
+
 /* ---------------- registry ---------------- */
 
 static const struct placer_ops *const *const placement_lists[] = {
@@ -98,7 +102,7 @@ int placer_init_ops(struct placer *p, const struct placer_ops *ops, const struct
     if (opts)
         p->opts = *opts;
     p->cap = c->cap_nodes;
-    p->cand = calloc(p->cap, sizeof *p->cand);
+    p->cand = calloc((size_t)p->cap + PLACEMENT_CAND_SLACK, sizeof *p->cand);
     p->score = calloc(p->cap, sizeof *p->score);
     p->tmp = calloc(p->cap, sizeof *p->tmp);
     if (!p->cand || !p->score || !p->tmp) {
@@ -285,6 +289,11 @@ struct placement_q {
     uint16_t milli_need; /* MILLI fraction: free share needed on one GPU */
     bool gpu;
     bool extra; /* the request needs the full check on every node */
+    /* whole units (res_need >= 1): the indexed scan */
+    const uint64_t *avail;     /* avail_bits[min(res_need, GPU_NODE_MAX)] */
+    const uint64_t *avail_sum; /* its summary: bit w = word w not empty */
+    const uint64_t *plain;     /* plain_bits[res], NULL for a resource without one */
+    uint32_t dense_words;      /* words whose 64 nodes all have column entries */
 };
 
 static void placement_q_init(struct placement_q *q, const struct cluster *c,
@@ -307,6 +316,15 @@ static void placement_q_init(struct placement_q *q, const struct cluster *c,
     q->milli_need = frac ? r->gpu.milli : 0;
     q->extra =
         r->n_node_selector || r->n_required || r->n_constraints || (q->gpu && r->gpu_model_mask);
+    q->avail = q->avail_sum = NULL;
+    q->plain = NULL;
+    if (q->gpu && q->res_need >= 1) {
+        unsigned lv = q->res_need < GPU_NODE_MAX ? q->res_need : GPU_NODE_MAX;
+        q->avail = c->avail_bits[lv];
+        q->avail_sum = c->avail_sum[lv];
+        q->plain = q->res < CLUSTER_PLAIN_RES ? c->plain_bits[q->res] : NULL;
+    }
+    q->dense_words = c->cap_nodes / 64;
 }
 
 /* The cheap necessary conditions; the full check decides the rest. */
@@ -461,6 +479,261 @@ static uint32_t placement_scan(const struct cluster *c, const struct pod_req *r,
     return n - from;
 }
 
+/* ---------------- the indexed scan (whole units) ---------------- */
+
+/*
+ * A request for k whole units of resource r can only fit the nodes set in
+ * avail_bits[min(k, GPU_NODE_MAX)] (READY, res_free >= that level); the scan
+ * visits the non-empty words of that bitmap (found through avail_sum) and
+ * decides a word's 64 nodes as a bit mask:
+ *   - nodes also in plain_bits[r] (no flags, room for a pod, resource r) need
+ *     only cpu_free >= cpu and mem_free >= mem: with SSE2 all 64 at once when
+ *     the word has PLACEMENT_DENSE_BITS or more of them, else one by one;
+ *   - the other nodes of the word (flags, a full pod count, another resource)
+ *     take the linear scan's per-node test (the cheap columns, then the full
+ *     check for a flagged node);
+ *   - a request with selectors, constraints or a model mask sends every node
+ *     that passed to the full check (q->extra), and one for more than
+ *     GPU_NODE_MAX units checks res_free itself (the index stops there).
+ * The feasible set is exactly the linear scan's. Only the columns of nodes in
+ * the index are read (whole 64-node words of cpu_free/mem_free on the SSE2
+ * path), and nothing is allocated.
+ */
+#define PLACEMENT_DENSE_BITS 12
+
+#if defined(__SSE2__)
+/* Bit i set when cpu_free[b + i] >= cpu and mem_free[b + i] >= mem, i < 64. */
+__attribute__((always_inline)) static inline uint64_t
+placement_cpumem64(const struct placement_q *q, uint32_t b)
+{
+    const __m128i cpu = _mm_set1_epi32(q->cpu - 1), mem = _mm_set1_epi32(q->mem - 1);
+    const int32_t *cf = q->cpu_free + b, *mf = q->mem_free + b;
+    uint64_t m = 0;
+#define PL_OK4(o)                                                                                  \
+    _mm_and_si128(                                                                                 \
+        _mm_cmpgt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(cf + (o))), cpu),          \
+        _mm_cmpgt_epi32(_mm_loadu_si128((const __m128i *)(const void *)(mf + (o))), mem))
+    for (uint32_t j = 0; j < 64; j += 16) {
+        __m128i lo = _mm_packs_epi32(PL_OK4(j), PL_OK4(j + 4));
+        __m128i hi = _mm_packs_epi32(PL_OK4(j + 8), PL_OK4(j + 12));
+        m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_packs_epi16(lo, hi)) << j;
+    }
+#undef PL_OK4
+    return m;
+}
+
+/* Byte j of placement_bitpos[b] is the position of the j-th set bit of the
+ * byte b (0 past the last one). */
+/* clang-format off */
+static const uint64_t placement_bitpos[256] = {
+    0x0, 0x0, 0x1, 0x100, 0x2, 0x200, 0x201, 0x20100, 0x3, 0x300, 0x301, 0x30100, 0x302, 0x30200,
+    0x30201, 0x3020100, 0x4, 0x400, 0x401, 0x40100, 0x402, 0x40200, 0x40201, 0x4020100, 0x403,
+    0x40300, 0x40301, 0x4030100, 0x40302, 0x4030200, 0x4030201, 0x403020100, 0x5, 0x500, 0x501,
+    0x50100, 0x502, 0x50200, 0x50201, 0x5020100, 0x503, 0x50300, 0x50301, 0x5030100, 0x50302,
+    0x5030200, 0x5030201, 0x503020100, 0x504, 0x50400, 0x50401, 0x5040100, 0x50402, 0x5040200,
+    0x5040201, 0x504020100, 0x50403, 0x5040300, 0x5040301, 0x504030100, 0x5040302, 0x504030200,
+    0x504030201, 0x50403020100, 0x6, 0x600, 0x601, 0x60100, 0x602, 0x60200, 0x60201, 0x6020100,
+    0x603, 0x60300, 0x60301, 0x6030100, 0x60302, 0x6030200, 0x6030201, 0x603020100, 0x604, 0x60400,
+    0x60401, 0x6040100, 0x60402, 0x6040200, 0x6040201, 0x604020100, 0x60403, 0x6040300, 0x6040301,
+    0x604030100, 0x6040302, 0x604030200, 0x604030201, 0x60403020100, 0x605, 0x60500, 0x60501,
+    0x6050100, 0x60502, 0x6050200, 0x6050201, 0x605020100, 0x60503, 0x6050300, 0x6050301,
+    0x605030100, 0x6050302, 0x605030200, 0x605030201, 0x60503020100, 0x60504, 0x6050400, 0x6050401,
+    0x605040100, 0x6050402, 0x605040200, 0x605040201, 0x60504020100, 0x6050403, 0x605040300,
+    0x605040301, 0x60504030100, 0x605040302, 0x60504030200, 0x60504030201, 0x6050403020100, 0x7,
+    0x700, 0x701, 0x70100, 0x702, 0x70200, 0x70201, 0x7020100, 0x703, 0x70300, 0x70301, 0x7030100,
+    0x70302, 0x7030200, 0x7030201, 0x703020100, 0x704, 0x70400, 0x70401, 0x7040100, 0x70402,
+    0x7040200, 0x7040201, 0x704020100, 0x70403, 0x7040300, 0x7040301, 0x704030100, 0x7040302,
+    0x704030200, 0x704030201, 0x70403020100, 0x705, 0x70500, 0x70501, 0x7050100, 0x70502, 0x7050200,
+    0x7050201, 0x705020100, 0x70503, 0x7050300, 0x7050301, 0x705030100, 0x7050302, 0x705030200,
+    0x705030201, 0x70503020100, 0x70504, 0x7050400, 0x7050401, 0x705040100, 0x7050402, 0x705040200,
+    0x705040201, 0x70504020100, 0x7050403, 0x705040300, 0x705040301, 0x70504030100, 0x705040302,
+    0x70504030200, 0x70504030201, 0x7050403020100, 0x706, 0x70600, 0x70601, 0x7060100, 0x70602,
+    0x7060200, 0x7060201, 0x706020100, 0x70603, 0x7060300, 0x7060301, 0x706030100, 0x7060302,
+    0x706030200, 0x706030201, 0x70603020100, 0x70604, 0x7060400, 0x7060401, 0x706040100, 0x7060402,
+    0x706040200, 0x706040201, 0x70604020100, 0x7060403, 0x706040300, 0x706040301, 0x70604030100,
+    0x706040302, 0x70604030200, 0x70604030201, 0x7060403020100, 0x70605, 0x7060500, 0x7060501,
+    0x706050100, 0x7060502, 0x706050200, 0x706050201, 0x70605020100, 0x7060503, 0x706050300,
+    0x706050301, 0x70605030100, 0x706050302, 0x70605030200, 0x70605030201, 0x7060503020100,
+    0x7060504, 0x706050400, 0x706050401, 0x70605040100, 0x706050402, 0x70605040200, 0x70605040201,
+    0x7060504020100, 0x706050403, 0x70605040300, 0x70605040301, 0x7060504030100, 0x70605040302,
+    0x7060504030200, 0x7060504030201, 0x706050403020100,
+};
+/* clang-format on */
+
+/* Appends base + i for every set bit i of m, in bit order, at cand + k and
+ * returns the new count. Without branches on the bits: each byte of m stores
+ * 8 entries and advances by its bit count, so up to 7 entries past the
+ * returned count are overwritten (PLACEMENT_CAND_SLACK). */
+__attribute__((always_inline)) static inline uint32_t placement_emit64(uint32_t *cand, uint32_t k,
+                                                                       uint64_t m, uint32_t base)
+{
+    uint64_t cnt = m - ((m >> 1) & UINT64_C(0x5555555555555555)); /* set bits per byte */
+    cnt = (cnt & UINT64_C(0x3333333333333333)) + ((cnt >> 2) & UINT64_C(0x3333333333333333));
+    cnt = (cnt + (cnt >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    const __m128i zero = _mm_setzero_si128(), eight = _mm_set1_epi32(8);
+    __m128i at = _mm_set1_epi32((int)base);
+    for (uint32_t j = 0; j < 64; j += 8) {
+        const void *row = &placement_bitpos[(m >> j) & 0xff];
+        __m128i pos = _mm_unpacklo_epi8(_mm_loadl_epi64((const __m128i *)row), zero);
+        _mm_storeu_si128((__m128i *)(void *)(cand + k),
+                         _mm_add_epi32(_mm_unpacklo_epi16(pos, zero), at));
+        _mm_storeu_si128((__m128i *)(void *)(cand + k + 4),
+                         _mm_add_epi32(_mm_unpackhi_epi16(pos, zero), at));
+        k += (uint32_t)(cnt >> j) & 0xffu;
+        at = _mm_add_epi32(at, eight);
+    }
+    return k;
+}
+#endif
+
+/* Appends base + i for every set bit i of m, in bit order; `dense` says m
+ * likely has many bits (the table is then faster than a loop over them). */
+__attribute__((always_inline)) static inline uint32_t
+placement_emit(uint32_t *cand, uint32_t k, uint64_t m, uint32_t base, bool dense)
+{
+#if defined(__SSE2__)
+    if (dense)
+        return placement_emit64(cand, k, m, base);
+#else
+    (void)dense;
+#endif
+    for (; m; m &= m - 1)
+        cand[k++] = base + (uint32_t)__builtin_ctzll(m);
+    return k;
+}
+
+/* The feasible nodes among x, a set of nodes of word w that are all in the
+ * index q->avail (bit i = node 64 w + i). *dense is set when the word was
+ * decided 64 nodes at a time. */
+__attribute__((always_inline)) static inline uint64_t
+placement_word(const struct cluster *c, const struct pod_req *r, const struct placement_q *q,
+               uint32_t w, uint64_t x, bool *dense)
+{
+    const uint32_t base = w * 64;
+    const int32_t *cf = q->cpu_free, *mf = q->mem_free, cpu = q->cpu, mem = q->mem;
+    uint64_t plain = q->plain ? x & q->plain[w] : 0, rest = x & ~plain, ok = 0;
+    *dense = false;
+#if defined(__SSE2__)
+    if (w < q->dense_words && placement_popcount64(plain) >= PLACEMENT_DENSE_BITS) {
+        ok = plain & placement_cpumem64(q, base);
+        *dense = true;
+    } else
+#endif
+    {
+        for (uint64_t y = plain; y; y &= y - 1) {
+            uint32_t i = (uint32_t)__builtin_ctzll(y), n = base + i;
+            ok |= (uint64_t)((cf[n] >= cpu) & (mf[n] >= mem)) << i;
+        }
+    }
+    if (__builtin_expect(rest != 0, 0)) {
+        const uint16_t *pd = q->pods, *mp = q->max_pods, *rc = q->res_col, res = q->res;
+        const uint8_t *fl = q->flags;
+        for (; rest; rest &= rest - 1) {
+            uint32_t i = (uint32_t)__builtin_ctzll(rest), n = base + i;
+            uint8_t f = fl[n];
+            bool fit = (cf[n] >= cpu) & (mf[n] >= mem) & (pd[n] < mp[n]) &
+                       ((rc[n] == res) | ((f & CLUSTER_NF_MIG_MIXED) != 0));
+            if (fit & (f != 0) & !q->extra) /* with extra, the loop below checks it */
+                fit = placement_node_fits(c, r, n);
+            ok |= (uint64_t)fit << i;
+        }
+    }
+    if (__builtin_expect(q->res_need > GPU_NODE_MAX, 0)) {
+        for (uint64_t y = ok; y; y &= y - 1) {
+            uint32_t i = (uint32_t)__builtin_ctzll(y);
+            if (q->res_free[base + i] < q->res_need)
+                ok &= ~(UINT64_C(1) << i);
+        }
+    }
+    if (__builtin_expect(q->extra, 0)) {
+        for (uint64_t y = ok; y; y &= y - 1) {
+            uint32_t i = (uint32_t)__builtin_ctzll(y);
+            if (!placement_node_fits(c, r, base + i))
+                ok &= ~(UINT64_C(1) << i);
+        }
+    }
+    return ok;
+}
+
+/*
+ * The order of candidates within a word, kept from the first version of this
+ * scan so that placements stay exactly as they were (ties are broken by
+ * position in the candidate list): with SSE2, in a word of a full 64 nodes of
+ * which 24 or more are in the index, the 16-node quarters holding 4 or more of
+ * them come first (in node order), then the word's other nodes; otherwise
+ * node order. Returns the mask of the quarters that come first. [placement.h
+ * promises node order; moving to it would change which tied node a given
+ * random draw picks, so it is left for a deliberate change of results.]
+ */
+static inline uint64_t placement_legacy_first(uint64_t x, uint32_t w, uint32_t nn)
+{
+#if defined(__SSE2__)
+    if ((w + 1) * 64 > nn)
+        return 0;
+    uint64_t b = x - ((x >> 1) & UINT64_C(0x5555555555555555)); /* set bits per quarter */
+    b = (b & UINT64_C(0x3333333333333333)) + ((b >> 2) & UINT64_C(0x3333333333333333));
+    b = (b + (b >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    b = (b + (b >> 8)) & UINT64_C(0x00ff00ff00ff00ff);
+    if ((b * UINT64_C(0x0001000100010001)) >> 48 < 24)
+        return 0;
+    /* a quarter's count (<= 16) + 0x7ffc reaches bit 15 when it is >= 4 */
+    return ((b + UINT64_C(0x7ffc7ffc7ffc7ffc)) >> 15 & UINT64_C(0x0001000100010001)) * 0xffffu;
+#else
+    (void)x, (void)w, (void)nn;
+    return 0;
+#endif
+}
+
+/* The indexed scan of nodes [from, to) until `limit` candidates are found;
+ * returns the number of node slots passed (through the node that reached the
+ * limit), as placement_scan does, and adds to *evals the nodes of the index
+ * examined on the way. */
+static uint32_t placement_ix_scan(const struct cluster *c, const struct pod_req *r,
+                                  const struct placement_q *q, uint32_t from, uint32_t to,
+                                  uint32_t *cand, uint32_t *k, uint32_t limit, uint64_t *evals)
+{
+    if (from >= to)
+        return 0;
+    uint32_t kk = *k, w0 = from / 64, w1 = (to - 1) / 64;
+    uint64_t ev = 0;
+    for (uint32_t sw = w0 / 64; sw <= w1 / 64; sw++) {
+        uint64_t s = q->avail_sum[sw];
+        if (sw == w0 / 64)
+            s &= ~UINT64_C(0) << (w0 % 64);
+        if (sw == w1 / 64)
+            s &= ~UINT64_C(0) >> (63 - w1 % 64);
+        for (; s; s &= s - 1) {
+            uint32_t w = sw * 64 + (uint32_t)__builtin_ctzll(s);
+            uint64_t x = q->avail[w];
+            if (w == w0)
+                x &= ~UINT64_C(0) << (from % 64);
+            if (w == w1 && to % 64)
+                x &= ~UINT64_C(0) >> (64 - to % 64);
+            if (!x)
+                continue;
+            bool dense;
+            uint64_t ok = placement_word(c, r, q, w, x, &dense);
+            if (kk + 64 < limit) { /* the limit cannot be reached in this word */
+                kk = placement_emit(cand, kk, ok, w * 64, dense);
+            } else {
+                for (; ok; ok &= ok - 1) {
+                    uint32_t i = (uint32_t)__builtin_ctzll(ok);
+                    cand[kk++] = w * 64 + i;
+                    if (kk == limit) {
+                        *evals += ev + placement_popcount64(x & (~UINT64_C(0) >> (63 - i)));
+                        *k = kk;
+                        return w * 64 + i + 1 - from;
+                    }
+                }
+            }
+            ev += placement_popcount64(x);
+        }
+    }
+    *evals += ev;
+    *k = kk;
+    return to - from;
+}
+
 /* schedule_one.go numFeasibleNodesToFind. [U] n_nodes counts every node slot,
  * cordoned and GONE ones included (kube-scheduler counts the nodes in its
  * snapshot, which has no deleted nodes). */
@@ -489,57 +762,45 @@ uint32_t placement_filter(struct placer *p, const struct cluster *c, const struc
 
     if (flags & PLACER_F_SAMPLE) {
         /* kube-scheduler: stop after numFeasibleNodesToFind feasible nodes,
-         * starting where the previous cycle stopped */
+         * starting where the previous cycle stopped; the nodes passed count
+         * towards the next start whether or not the index let us skip them */
         if (nn == 0)
             return 0;
         uint32_t limit = placement_num_feasible_to_find(p->opts.pct_nodes_to_score, nn);
         uint32_t start = p->next_start < nn ? p->next_start : 0;
-        uint32_t seen = placement_scan(c, r, &q, start, nn, cand, &k, limit);
-        if (k < limit)
-            seen += placement_scan(c, r, &q, 0, start, cand, &k, limit);
+        uint32_t seen;
+        if (q.avail) {
+            uint64_t evals = 0;
+            seen = placement_ix_scan(c, r, &q, start, nn, cand, &k, limit, &evals);
+            if (k < limit)
+                seen += placement_ix_scan(c, r, &q, 0, start, cand, &k, limit, &evals);
+            p->node_evals += evals;
+        } else {
+            seen = placement_scan(c, r, &q, start, nn, cand, &k, limit);
+            if (k < limit)
+                seen += placement_scan(c, r, &q, 0, start, cand, &k, limit);
+            p->node_evals += seen;
+        }
         p->next_start = (uint32_t)(((uint64_t)start + seen) % nn);
-        p->node_evals += seen;
         return k;
     }
 
-    if (q.gpu && q.res_need >= 1) {
-        /* only nodes with enough free units: the set bits of the index, in
-         * node order */
-        unsigned lv = q.res_need < GPU_NODE_MAX ? q.res_need : GPU_NODE_MAX;
-        const uint64_t *bits = c->avail_bits[lv];
-        uint32_t words = (nn + 63) / 64;
-        const int32_t *cf = q.cpu_free, *mf = q.mem_free, cpu = q.cpu, mem = q.mem;
-        const uint16_t *pd = q.pods, *mp = q.max_pods, *rc = q.res_col, res = q.res;
-        const uint8_t *fl = q.flags, extra = q.extra;
-        for (uint32_t w = 0; w < words; w++) {
-            uint64_t x = bits[w];
-#if defined(__SSE2__)
-            /* dense groups of 16 nodes at once; sparse ones bit by bit */
-            if (placement_popcount64(x) >= 24 && (w + 1) * 64 <= nn) {
-                for (uint32_t j = 0; j < 4; j++) {
-                    uint32_t want = (uint32_t)(x >> (16 * j)) & 0xffffu;
-                    if (placement_popcount16(want) >= 4) {
-                        placement_block16(c, r, &q, w * 64 + 16 * j, want, cand, &k, UINT32_MAX);
-                        x &= ~((uint64_t)0xffff << (16 * j));
-                    }
-                }
-            }
-#endif
-            /* the rest bit by bit; the bitmap already guarantees res_free >= lv
-             * (and milli_need is 0 for whole units), so only these columns */
-            while (x) {
-                uint32_t n = w * 64 + (uint32_t)__builtin_ctzll(x);
-                x &= x - 1;
-                uint8_t f = fl[n];
-                bool ok = (cf[n] >= cpu) & (mf[n] >= mem) & (pd[n] < mp[n]) &
-                          ((rc[n] == res) | ((f & CLUSTER_NF_MIG_MIXED) != 0));
-                if (__builtin_expect(ok & ((f | extra) != 0), 0))
-                    ok = placement_node_fits(c, r, n);
-                cand[k] = n;
-                k += ok;
+    if (q.avail) {
+        /* only the nodes in the index, word by word (placement_legacy_first) */
+        uint32_t sum_words = (nn + 4095) / 4096;
+        for (uint32_t sw = 0; sw < sum_words; sw++) {
+            for (uint64_t s = q.avail_sum[sw]; s; s &= s - 1) {
+                uint32_t w = sw * 64 + (uint32_t)__builtin_ctzll(s);
+                uint64_t x = q.avail[w], first = placement_legacy_first(x, w, nn);
+                bool dense;
+                uint64_t ok = placement_word(c, r, &q, w, x, &dense);
+                if (first)
+                    k = placement_emit(cand, k, ok & first, w * 64, dense);
+                if (~first)
+                    k = placement_emit(cand, k, ok & ~first, w * 64, dense);
             }
         }
-        p->node_evals += c->avail_count[lv];
+        p->node_evals += c->avail_count[q.res_need < GPU_NODE_MAX ? q.res_need : GPU_NODE_MAX];
         return k;
     }
 

@@ -454,3 +454,88 @@ Test(sim, rolling_deployment_keeps_min_healthy)
     }
     catalog_destroy(&cat);
 }
+
+/* Replicas serving (timeseries column 7) at the last sample <= t_s. */
+static int replicas_at(const struct sim_result *r, double t_s)
+{
+    int last = -1;
+    for (const char *p = r->series; p && *p;) {
+        double t, nodes, gpus, alloc;
+        int reps;
+        if (sscanf(strchr(p, ',') + 1, "%*[^,],%lf,%lf,%lf,%lf,%d", &t, &nodes, &gpus, &alloc,
+                   &reps) == 5 &&
+            t <= t_s)
+            last = reps;
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    return last;
+}
+
+static const char *scale_json =
+    "{\"name\":\"t\",\"kind\":\"simulation\",\"seed\":1,\"duration_s\":3600,"
+    "\"timeseries_interval_s\":30,"
+    "\"cluster\":{\"nodes\":{\"boot_s\":[100,100],\"device_plugin_s\":[50,50]}},"
+    "\"workload\":{\"inference\":{\"arrivals\":\"diurnal\",\"mean_rate_per_s\":%g,"
+    "\"amplitude\":0,\"trace_csv\":\"scenarios/traces/azure-llm-inference-2023/"
+    "AzureLLMInferenceTrace_conv.csv\",\"cpu\":0.9,\"memory_gib\":3,\"model_memory_gb\":5,"
+    "\"image_pull_s\":[300,300],\"model_load_s\":[60,60],\"min_replicas\":1,"
+    "\"max_replicas\":10,\"initial_replicas\":%d}},"
+    "\"variants\":[{\"name\":\"v\",\"orchestrator\":\"%s\",\"instance_type\":\"g5.xlarge\","
+    "\"scaling\":%s}]}";
+
+/* ECS step scaling in the loop: an out alarm that always breaches (metric >=
+ * 0) adds 3 tasks at the first minute and again after each 300-s cooldown:
+ * desired 1 -> 4 (60 s) -> 7 (360 s) -> 10 (660 s). An in alarm that always
+ * breaches removes one task per cooldown down to the minimum, 1. */
+Test(sim, ecs_step_scaling_by_hand)
+{
+    char text[4096];
+    snprintf(text, sizeof text, scale_json, 0.5, 1, "ecs",
+             "{\"policy\":\"step\",\"step_out_threshold\":0,\"steps_out\":[{\"lower\":0,"
+             "\"adjustment\":3}],\"step_in_threshold\":-1,\"steps_in\":[{\"upper\":0,"
+             "\"adjustment\":-1}]}");
+    load_text(text);
+    struct sim_result r;
+    run(0, 1, true, &r);
+    cr_assert_leq(replicas_at(&r, 300), 4);
+    cr_assert_eq(replicas_at(&r, 3600), 10);
+    sim_result_destroy(&r);
+    catalog_destroy(&cat);
+    snprintf(text, sizeof text, scale_json, 0.5, 10, "ecs",
+             "{\"policy\":\"step\",\"step_out_threshold\":1e9,\"steps_out\":[{\"lower\":0,"
+             "\"adjustment\":3}],\"step_in_threshold\":1e9,\"steps_in\":[{\"upper\":0,"
+             "\"adjustment\":-1}]}");
+    load_text(text);
+    run(0, 1, true, &r);
+    /* the first step at 60 s, then one per 300 s: 9 at 60 s, 8 at 360 s */
+    cr_assert_eq(replicas_at(&r, 30), 10);
+    cr_assert_eq(replicas_at(&r, 3600), 1);
+    sim_result_destroy(&r);
+    catalog_destroy(&cat);
+}
+
+/* HPA behavior in the loop: scale-up limited to 1 pod per 120 s, against a
+ * load that asks for the maximum at once: the desired count grows by one
+ * every 120 s, so after 20 min at most 1 + 10 replicas could exist. */
+Test(sim, hpa_behavior_limits_scale_up)
+{
+    char text[4096];
+    snprintf(text, sizeof text, scale_json, 6.0, 1, "eks",
+             "{\"target\":1,\"behavior\":{\"scale_up\":{\"policies\":[{\"type\":\"Pods\","
+             "\"value\":1,\"period_s\":120}]}}}");
+    load_text(text);
+    struct sim_result slow, fast;
+    run(0, 1, true, &slow);
+    catalog_destroy(&cat);
+    snprintf(text, sizeof text, scale_json, 6.0, 1, "eks", "{\"target\":1}");
+    load_text(text);
+    run(0, 1, true, &fast);
+    /* default behavior: 4 pods or 100 % per 15 s: the maximum within a minute */
+    cr_assert_leq(replicas_at(&slow, 900), 1 + 900 / 120);
+    cr_assert_gt(replicas_at(&fast, 900), replicas_at(&slow, 900));
+    cr_assert_eq(replicas_at(&fast, 3600), 10);
+    sim_result_destroy(&slow);
+    sim_result_destroy(&fast);
+    catalog_destroy(&cat);
+}
