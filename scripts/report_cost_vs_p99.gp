@@ -13,6 +13,14 @@ data = dir."/plot_cost_p99.dat"
 set key autotitle columnheader
 stats data using 1 nooutput
 n = STATS_blocks
+# a single distinct value would give gnuplot an empty range: widen it by 10 %
+if (STATS_min == STATS_max) {
+    set xrange [STATS_min * 0.9 - 1 : STATS_max * 1.1 + 1]
+}
+stats data using 3 nooutput
+if (STATS_min == STATS_max) {
+    set yrange [STATS_min * 0.9 - 1 : STATS_max * 1.1 + 1]
+}
 
 set grid
 set key outside right top
