@@ -543,6 +543,48 @@ void sim_place_pending(struct run *r)
             sim_karpenter_note(r, gi);
 }
 
+static void ev_reconcile(struct engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    sim_reconcile(ctx, (int)arg);
+}
+
+/* A start attempt failed (workload start_failure_prob). ECS stops the task;
+ * the service relaunches with a growing delay [ECS:service-throttle-logic,
+ * MODELS.md section 1: "growing relaunch delay, max 15 min"; [U]
+ * SIM_ECS_THROTTLE: 10 s doubling per consecutive failure, reset by a
+ * successful start]. Kubernetes restarts the container in place after the
+ * CrashLoopBackOff delay (10 s doubling, max 300 s; kubelet) and loads the
+ * model again. */
+static void task_start_failed(struct run *r, uint32_t ti)
+{
+    struct task *t = &r->tasks[ti];
+    struct service *sv = &r->svcs[t->s];
+    int64_t now = engine_now(&r->e);
+    sv->start_failures++;
+    if (!r->ecs && t->node != NO_IDX) {
+        unsigned k = t->restarts < 5 ? t->restarts : 5;
+        t->restarts++;
+        int64_t backoff = (int64_t)(10 << k) * US;
+        if (backoff > 300 * US)
+            backoff = 300 * US;
+        double load = uniform(&r->grp[sv->gi].rng_tasks, sv->inf->model_load_s);
+        CHECK(r, engine_after(&r->e, backoff + sim_secs(load), ev_task_running, r, ti, &t->ev,
+                              &r->err));
+        return;
+    }
+    task_unplace(r, t);
+    t->state = T_DONE;
+    unsigned k = sv->fail_streak < 7 ? sv->fail_streak : 7;
+    sv->fail_streak++;
+    int64_t delay = (int64_t)(10 << k) * US;
+    if (delay > 900 * US)
+        delay = 900 * US;
+    sv->relaunch_at = now + delay;
+    CHECK(r, engine_after(&r->e, delay, ev_reconcile, r, t->s, NULL, &r->err));
+    sim_gauges_update(r);
+}
+
 static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
 {
     (void)e;
@@ -550,6 +592,12 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
     struct task *t = &r->tasks[arg];
     struct service *sv = &r->svcs[t->s];
     t->ev = 0;
+    if (sv->inf->start_failure_prob > 0 && !r->warming &&
+        gsl_rng_uniform(r->grp[sv->gi].rng_tasks.r) < sv->inf->start_failure_prob) {
+        task_start_failed(r, (uint32_t)arg);
+        return;
+    }
+    sv->fail_streak = 0;
     uint32_t id;
     CHECK(r, inference_add_replica(&sv->svc, task_speed(r, t), (uint32_t)sv->inf->concurrency, &id,
                                    &r->err));
@@ -670,7 +718,7 @@ static void reconcile_one(struct run *r, unsigned si)
         if (t->s == si && t->state != T_DONE && t->state != T_STOPPING && !t->doomed)
             active++;
     }
-    while (active < sv->desired) {
+    while (active < sv->desired && engine_now(&r->e) >= sv->relaunch_at) {
         uint32_t ti;
         CHECK(r, task_new(r, si, &ti));
         active++;
@@ -1761,6 +1809,7 @@ static int warm_start(struct run *r, struct os_error *err)
     uint32_t left[G_MAX] = {0};
     try_place(r, left);
     /* the placed replicas are running at time 0 */
+    r->warming = true;
     for (uint32_t i = 0; i < r->ntasks; i++) {
         struct task *t = &r->tasks[i];
         if (t->state != T_STARTING)
@@ -1769,6 +1818,7 @@ static int warm_start(struct run *r, struct os_error *err)
         ev_task_running(&r->e, r, i);
         t->created_us = t->running_us = 0;
     }
+    r->warming = false;
     metrics_hist_reset(&r->h_pending);
     metrics_hist_reset(&r->h_start);
     if (r->status)
@@ -1840,6 +1890,8 @@ void sim_put(struct sim_result *o, const char *name, double v)
     if (o->nmetrics < SIM_METRICS_MAX) {
         o->name[o->nmetrics] = name;
         o->value[o->nmetrics++] = v;
+    } else {
+        o->overflow++;
     }
 }
 
@@ -1982,6 +2034,13 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     sim_put(o, "fleet_requests_total", fleet ? (double)f_requests : na);
     sim_put(o, "fleet_replicas_mean", fleet ? f_replicas : na);
     sim_put(o, "fargate_cost_usd", r->grp[G_FLEET].fargate ? cr.fargate_usd : na);
+    uint64_t fails = 0;
+    bool may_fail = false;
+    for (unsigned si = 0; si < r->nsvcs; si++) {
+        fails += r->svcs[si].start_failures;
+        may_fail |= r->svcs[si].inf->start_failure_prob > 0;
+    }
+    sim_put(o, "task_start_failures", may_fail ? (double)fails : na);
     if (svc && r->svcs[0].inf->ndeploys) {
         const struct service *s0 = &r->svcs[0];
         sim_put(o, "rollouts", (double)s0->rollouts);
@@ -2167,6 +2226,9 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
             rc = inference_status(&r->svcs[si].svc, err);
         if (!rc)
             rc = finish(r, out, err);
+        if (!rc && out->overflow)
+            rc = os_errorf(err, OS_EFULL, "internal: %u metrics beyond SIM_METRICS_MAX (%d)",
+                           out->overflow, SIM_METRICS_MAX);
     }
     teardown(r);
     free(r);

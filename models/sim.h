@@ -41,11 +41,12 @@
 #include "sim/os_err.h"
 #include "sim/scenario.h"
 
-#define SIM_METRICS_MAX 48
+#define SIM_METRICS_MAX 64
 
 /* The figures of one run, in a fixed order (names in sim_metric_names). */
 struct sim_result {
     unsigned nmetrics;
+    unsigned overflow; /* metrics that did not fit (a programming error; sim_run fails) */
     const char *name[SIM_METRICS_MAX]; /* static storage */
     double value[SIM_METRICS_MAX];     /* NaN: does not apply (left out of summaries) */
     char *series;                      /* timeseries.csv rows (malloc'd; NULL unless asked) */

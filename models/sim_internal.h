@@ -70,10 +70,11 @@ struct node {
 /* An inference replica (ECS task / pod). */
 struct task {
     uint8_t state;
-    uint8_t s;       /* service */
-    bool fargate_on; /* a Fargate task being billed since placed_us */
-    uint16_t rev;    /* the service revision it runs */
-    bool doomed;     /* replaced: not counted against desired, stops at its node's end */
+    uint8_t s;         /* service */
+    bool fargate_on;   /* a Fargate task being billed since placed_us */
+    uint16_t rev;      /* the service revision it runs */
+    uint16_t restarts; /* EKS: container restarts (CrashLoopBackOff) */
+    bool doomed;       /* replaced: not counted against desired, stops at its node's end */
     int cp;
     uint32_t node; /* index into nodes, NO_IDX when not placed */
     uint32_t replica;
@@ -165,6 +166,10 @@ struct service {
     uint16_t rev;
     bool rolling;
     int64_t rollout_start_us;
+    /* start failures: ECS relaunch throttling */
+    uint32_t fail_streak; /* consecutive failed starts */
+    int64_t relaunch_at;  /* no new task before this */
+    uint64_t start_failures;
     uint32_t rollouts;
     double rollout_s; /* summed durations of finished rollouts */
 };
@@ -236,6 +241,7 @@ struct run {
     size_t series_len;
     int64_t sample_prev;
     double cost_accrued;
+    bool warming; /* warm start: replicas start without failures */
 
     struct sim_scale *scale; /* models/sim_scale.c: Cluster Autoscaler state, NULL unless used */
 };

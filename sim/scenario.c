@@ -487,6 +487,8 @@ static const struct schema_field inference_fields[] = {
     SCHEMA_F_SCALARS(struct scenario_inference, deploy_at_s, ndeploys, "deploy_at_s", SCHEMA_DOUBLE,
                      0, 0, 366 * DAY_S, 0,
                      "times in seconds of rolling deployments of a new image"),
+    SCHEMA_F_DOUBLE(struct scenario_inference, start_failure_prob, "start_failure_prob", 0, 0.99, 0,
+                    "a probability in [0, 0.99]"),
     SCHEMA_F_INT(struct scenario_inference, initial_replicas, "initial_replicas", 0, 10000, 0,
                  "an integer in [0, 10000]"),
 };
@@ -948,8 +950,7 @@ static void check_replay(const char *file, struct scenario *sc, struct schema_di
                         file);
     const struct scenario_workload *w = &sc->workload;
     if (w->pod_initial_backoff_us > w->pod_max_backoff_us)
-        schema_diag_add(d,
-                        "%s: $.workload.pod_initial_backoff_s: %g exceeds pod_max_backoff_s %g",
+        schema_diag_add(d, "%s: $.workload.pod_initial_backoff_s: %g exceeds pod_max_backoff_s %g",
                         file, (double)w->pod_initial_backoff_us / 1e6,
                         (double)w->pod_max_backoff_us / 1e6);
     for (unsigned i = 0; i < sc->nvariants; i++)

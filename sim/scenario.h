@@ -231,8 +231,9 @@ struct scenario_inference {
     double image_pull_s[2];            /* uniform range, first pull on a node (300, 480) */
     double model_load_s[2];            /* uniform range, every start (60, 120) */
     int min_replicas, max_replicas, initial_replicas; /* (1, 50, 2) */
-    int models;            /* fleet: independent copies (own traffic and replicas), 1..16 (1) */
-    double deploy_at_s[8]; /* rolling deployments of a new image at these times */
+    int models;                /* fleet: independent copies (own traffic and replicas), 1..16 (1) */
+    double deploy_at_s[8];     /* rolling deployments of a new image at these times */
+    double start_failure_prob; /* a start attempt fails (crash before ready) (0) [U] */
     unsigned ndeploys;
 };
 
@@ -286,7 +287,7 @@ struct scenario_workload {
     int max_pods;                   /* replay only the first N pods by arrival; 0 = all */
     int64_t pod_initial_backoff_us; /* kube-scheduler podInitialBackoffSeconds (1 s; 0 = none) */
     int64_t pod_max_backoff_us;     /* podMaxBackoffSeconds (10 s) */
-    bool has_inference;               /* simulation: the "inference" object is present */
+    bool has_inference;             /* simulation: the "inference" object is present */
     struct scenario_inference inference;
     bool has_fleet;                  /* simulation: the "fleet" object is present */
     struct scenario_inference fleet; /* a fleet of small models, each one service */

@@ -539,3 +539,44 @@ Test(sim, hpa_behavior_limits_scale_up)
     sim_result_destroy(&fast);
     catalog_destroy(&cat);
 }
+
+/* Start failures: half of the start attempts crash. Both orchestrators
+ * still finish the rollout, later than without failures: ECS relaunches a
+ * failed task after its throttle delay (10 s doubling), Kubernetes restarts
+ * the container in place after CrashLoopBackOff (10 s doubling, max 300 s). */
+Test(sim, start_failures_slow_a_rollout)
+{
+    const char *fmt =
+        "{\"name\":\"t\",\"kind\":\"simulation\",\"seed\":1,\"duration_s\":14400,"
+        "\"cluster\":{\"nodes\":{\"boot_s\":[100,100],\"device_plugin_s\":[50,50]}},"
+        "\"workload\":{\"inference\":{\"arrivals\":\"diurnal\",\"mean_rate_per_s\":0.5,"
+        "\"trace_csv\":\"scenarios/traces/azure-llm-inference-2023/"
+        "AzureLLMInferenceTrace_conv.csv\",\"cpu\":0.9,\"memory_gib\":3,"
+        "\"model_memory_gb\":5,\"image_pull_s\":[300,300],\"model_load_s\":[60,60],"
+        "\"min_replicas\":4,\"max_replicas\":4,\"initial_replicas\":4,"
+        "\"deploy_at_s\":[1000],\"start_failure_prob\":%g}},"
+        "\"variants\":[{\"name\":\"ecs\",\"orchestrator\":\"ecs\",\"instance_type\":"
+        "\"g5.xlarge\"},{\"name\":\"eks\",\"orchestrator\":\"eks\",\"instance_type\":"
+        "\"g5.xlarge\"}]}";
+    char text[4096];
+    double base[2];
+    for (int pass = 0; pass < 2; pass++) {
+        snprintf(text, sizeof text, fmt, pass ? 0.5 : 0.0);
+        load_text(text);
+        for (unsigned v = 0; v < 2; v++) {
+            struct sim_result r;
+            run(v, 1, false, &r);
+            cr_assert_eq(metric(&r, "rollouts"), 1, "pass %d variant %u", pass, v);
+            double d = metric(&r, "rollout_mean_s");
+            if (!pass) {
+                base[v] = d;
+                cr_assert(isnan(metric(&r, "task_start_failures")));
+            } else {
+                cr_assert_gt(metric(&r, "task_start_failures"), 0);
+                cr_assert_gt(d, base[v] + 10, "variant %u: %g vs %g", v, d, base[v]);
+            }
+            sim_result_destroy(&r);
+        }
+        catalog_destroy(&cat);
+    }
+}
