@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "models/replay.h"
+#include "sim/scenario.h"
 
 #define OPENB "scenarios/traces/alibaba-gpu-2023-openb/"
 #define POD_HDR                                                                                    \
@@ -481,4 +482,56 @@ Test(replay, quantile_is_nearest_rank)
     cr_assert_eq(replay_quantile(v, 3, 0.99), 30);
     cr_assert_eq(replay_quantile(v, 3, 0), 0);
     cr_assert(isnan(replay_quantile(v, 0, 0.5)));
+}
+
+/* ---- the scenario schema of kind "replay" ---- */
+
+#define REPLAY_JSON(extra)                                                                         \
+    "{\"name\": \"r\", \"kind\": \"replay\", " extra "\"cluster\": {\"nodes_csv\": \"n.csv\"},"    \
+    " \"workload\": {\"pods_csv\": \"p.csv\"}, \"variants\": [{\"name\": \"f\", \"placement\": "   \
+    "\"fgd\"}]}"
+
+static int load(const char *text, struct scenario *sc, struct schema_diag *d)
+{
+    memset(d, 0, sizeof *d);
+    return scenario_load_text("r.json", text, strlen(text), NULL, 0, sc, d);
+}
+
+Test(replay, scenario_defaults)
+{
+    static struct scenario sc;
+    struct schema_diag d;
+    cr_assert_eq(load(REPLAY_JSON(""), &sc, &d), 0, "%s", d.line[0]);
+    cr_assert_eq(sc.kind, SCENARIO_REPLAY);
+    cr_assert_eq(sc.duration_us, 0, "until the last deletion");
+    cr_assert_eq(sc.interval_us, 300 * 1000000LL);
+    cr_assert_eq(sc.workload.pods_format, SCENARIO_PODS_OPENB);
+    cr_assert_eq(sc.workload.time_scale, 1.0);
+    cr_assert_eq(sc.workload.start_us, 0);
+    cr_assert_eq(sc.workload.max_pods, 0);
+    cr_assert_eq(sc.workload.pod_initial_backoff_us, 1000000, "kube-scheduler's 1 s");
+    cr_assert_eq(sc.workload.pod_max_backoff_us, 10000000, "and 10 s");
+    cr_assert_eq(sc.cluster.node_fraction, 1.0);
+}
+
+Test(replay, scenario_keys_and_errors)
+{
+    static struct scenario sc;
+    struct schema_diag d;
+    cr_assert_eq(load(REPLAY_JSON("\"duration_s\": 3600, "), &sc, &d), 0, "%s", d.line[0]);
+    cr_assert_eq(sc.duration_us, 3600 * 1000000LL);
+    const char *bad = "{\"name\": \"r\", \"kind\": \"replay\", \"cluster\": {}, \"workload\": "
+                      "{\"time_scale\": 0, \"pods_format\": \"dlrn\"}, \"variants\": [{\"name\": "
+                      "\"f\"}]}";
+    cr_assert_neq(load(bad, &sc, &d), 0);
+    const char *want[] = {"$.workload.time_scale: expected simulated seconds per trace second",
+                          "$.workload.pods_format", "did you mean 'dlrm'",
+                          "$.cluster.nodes_csv: missing required key",
+                          "$.variants[0].placement: missing required key"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        bool found = false;
+        for (unsigned k = 0; k < d.n && k < SCHEMA_DIAG_MAX; k++)
+            found = found || strstr(d.line[k], want[i]) != NULL;
+        cr_assert(found, "no diagnostic with '%s' (first: %s)", want[i], d.line[0]);
+    }
 }
