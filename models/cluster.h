@@ -231,11 +231,12 @@ struct cluster {
 
     /* ---- plain-node index ----
      * Bit n of plain_bits[r] (r < CLUSTER_PLAIN_RES) is set when node n has no
-     * node_flags bit (READY, untainted, no MIG-mixed or failRequestsGreaterThanOne
-     * pool), advertises resource r (res[n] == r) and has room for one more pod
-     * (pods[n] < max_pods[n]). For a node set in both avail_bits[k] and
-     * plain_bits[r], a request for k whole units of r fits when its CPU and
-     * memory do: the placement filter reads only those two columns for it.
+     * node_flags bit set (so it is READY and untainted, and its pool is neither
+     * MIG mixed nor failRequestsGreaterThanOne), advertises resource r
+     * (res[n] == r) and has room for one more pod (pods[n] < max_pods[n]). For
+     * a node in both avail_bits[k] and plain_bits[r], a plain request for k
+     * whole units of r (no selectors, constraints or model mask) fits when its
+     * CPU and memory do, so the placement filter reads only those two columns.
      * Same layout as avail_bits (avail_words words each). */
     uint64_t *plain_bits[CLUSTER_PLAIN_RES];
 };

@@ -10,8 +10,9 @@
  *                     target tracking; EKS: the HPA sync every 15 s on the
  *                     metric's last 60 s
  *   capacity tick     ECS: every 60 s (at :30), capacity provider managed
- *                     scaling; EKS: Karpenter's disruption loop every 10 s
- *   karpenter batch   the provisioning batch window closes
+ *                     scaling
+ *   karpenter         (models/sim_karpenter.c) the provisioning batch window
+ *                     closes; the disruption loop every 10 s
  *   keda, ca scan     (models/sim_scale.c) a KEDA service's poll and HPA sync;
  *                     the Cluster Autoscaler every 10 s instead of Karpenter
  *   spot notice/term  2-minute notice (replacements start), then termination
@@ -30,13 +31,12 @@
  *   ones (newest first), then running ones on the node with the fewest tasks
  *   (ECS binpack's "most remaining after" and the ReplicaSet's preference for
  *   pods on crowded nodes both reduce to this with one task shape).
- * - [U] SIM_KARPENTER_TYPE: the variant fixes the NodePool's instance type,
- *   so "cheapest type that fits" is that type; the capacity type of each new
- *   NodeClaim keeps the spot share of the pool at spot.pct (largest
- *   remainder over node counts); consolidation deletes empty nodes and
- *   underutilised nodes whose pods fit in the free capacity of the others
- *   (single-node Delete; Replace needs a cheaper type, which a one-type pool
- *   lacks).
+ * - Node types: a node group has one instance type on ECS and with the
+ *   Cluster Autoscaler, and a NodePool's list of types on EKS with Karpenter
+ *   (models/sim_karpenter.c, where its [U] choices are); every node carries
+ *   its type (price, GPUs, GPU model, spot market), each type is a pool of
+ *   the group's cluster and has its own spot market pool, shared by the
+ *   groups that list the type.
  * - [U] SIM_ECS_SPOT_CP: with 0 < spot.pct < 100 ECS uses two capacity
  *   providers, on-demand (weight 100 - pct) and spot (weight pct), base 0;
  *   each task is bound to the provider the strategy picks when it is created
@@ -74,8 +74,9 @@ int64_t sim_secs(double s)
 /* ------------------------------------------------------------------------ */
 /* GPU shares and speeds                                                      */
 
-/* Physical GPUs one replica of service sv holds on its group. */
-static double service_gpu_frac(const struct run *r, const struct service *sv)
+/* Physical GPUs one replica of service sv holds on a node of its group's
+ * type ti. */
+static double service_gpu_frac(const struct run *r, const struct service *sv, unsigned ti)
 {
     const struct group *g = &r->grp[sv->gi];
     if (g->fargate)
@@ -85,7 +86,7 @@ static double service_gpu_frac(const struct run *r, const struct service *sv)
     case SCENARIO_SHARE_MPS:
         return (double)sv->inf->gpus / g->replicas_per_gpu;
     case SCENARIO_SHARE_MIG:
-        return (double)sv->inf->gpus * g->mig_frac;
+        return (double)sv->inf->gpus * g->tmig_frac[ti];
     default:
         return sv->inf->gpus;
     }
@@ -98,19 +99,32 @@ static double task_speed(const struct run *r, const struct task *t)
     const struct group *g = &r->grp[sv->gi];
     if (g->fargate)
         return g->fargate_speed;
+    unsigned ti = t->node != NO_IDX ? r->nodes[t->node].ti : 0;
+    double speed = g->tspeed[ti];
     switch (g->sharing) {
     case SCENARIO_SHARE_TIMESLICE: {
         uint16_t k = gpu_tenants(&g->c, t->pl.gpu.part[0].gpu);
-        double s = g->rel_speed / (k ? k : 1);
+        double s = speed / (k ? k : 1);
         return k > 1 ? s * (1 - g->timeslice_overhead) : s;
     }
     case SCENARIO_SHARE_MPS:
-        return g->rel_speed / g->replicas_per_gpu;
+        return speed / g->replicas_per_gpu;
     case SCENARIO_SHARE_MIG:
-        return g->rel_speed * g->mig_frac;
+        return speed * g->tmig_frac[ti];
     default:
-        return g->rel_speed;
+        return speed;
     }
+}
+
+double sim_nodes_speed(const struct run *r, const uint32_t *nodes, uint32_t n)
+{
+    double s = INFINITY;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct node *nd = &r->nodes[nodes[k]];
+        double v = r->grp[nd->g].tspeed[nd->ti];
+        s = v < s ? v : s;
+    }
+    return n ? s : 0;
 }
 
 /* Time-slicing: tenants changed on a node; re-plan its running replicas. */
@@ -142,7 +156,7 @@ void sim_gauges_update(struct run *r)
             continue;
         nodes++;
         if (n->state == N_READY || n->state == N_DRAINING)
-            gpus += r->grp[n->g].type->gpus;
+            gpus += sim_node_type(r, n)->gpus;
     }
     for (uint32_t i = 0; i < r->ntasks; i++) {
         const struct task *t = &r->tasks[i];
@@ -191,17 +205,20 @@ static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg);
 
-/* Launches a node of group gi. ready: already schedulable (warm start). A
- * spot launch may fail for lack of capacity (spot.launch_fail_prob): it then
- * falls back to on-demand or returns OS_ENOFIT (no capacity). OS_EFULL at max_nodes. */
-int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32_t *out)
+/* Launches a node of group gi's type ti. ready: already schedulable (warm
+ * start). A spot launch may fail for lack of capacity (spot.launch_fail_prob
+ * of the type's market pool): it then falls back to on-demand or returns
+ * OS_ENOFIT (no capacity). OS_EFULL at max_nodes. */
+int sim_node_launch_type(struct run *r, int gi, unsigned ti, bool spot, int cp, bool ready,
+                         uint32_t *out)
 {
     struct group *g = &r->grp[gi];
     if (g->live >= (uint32_t)g->max_nodes)
         return OS_EFULL;
-    if (spot && r->market.pools[g->market_pool].fail_prob > 0) {
+    size_t mp = g->tmarket[ti];
+    if (spot && r->market.pools[mp].fail_prob > 0) {
         struct spot_launch sl;
-        spot_try_launch(&r->market, g->market_pool, r->launches, &sl);
+        spot_try_launch(&r->market, mp, r->launches, &sl);
         if (sl.outcome == SPOT_LAUNCH_FAILED)
             return OS_ENOFIT;
         if (sl.outcome == SPOT_LAUNCHED_ON_DEMAND)
@@ -210,14 +227,14 @@ int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32
     int rc = sim_grow((void **)&r->nodes, &r->cap_nodes, sizeof *r->nodes, r->nnodes + 1, &r->err);
     if (rc)
         return rc;
-    const struct catalog_instance *type = g->type;
+    const struct catalog_instance *type = g->types[ti];
     struct cluster_label labels[1] = {{"capacity-type", spot ? "spot" : "on-demand"}};
     struct cluster_node_spec spec = {
         .cpu_milli = type->vcpu * 1000 - 100,
         .mem_mib = (int32_t)(catalog_type_mem_mib(type) * 0.9),
         .gpu_count = (uint8_t)type->gpus,
         .gpu_model = (uint8_t)type->gpu_model,
-        .pool = g->pool,
+        .pool = g->tpool[ti],
         .instance_type = -1,
         .instance_type_name = type->name,
         .zone = "us-east-1a",
@@ -238,17 +255,19 @@ int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32
     memset(n, 0, sizeof *n);
     n->cid = cid;
     n->g = (uint8_t)gi;
+    n->ti = (uint8_t)ti;
     n->spot = spot;
     n->cp = cp;
     n->launch_us = now;
-    n->empty_since = now;
+    n->pod_event_us = now;
+    n->replaced_by = NO_IDX;
     n->state = ready ? N_READY : N_PROVISIONING;
     n->cached = ready;
     n->rev = ready ? 0 : -1;
     struct cost_launch cl = {
         .lifecycle = spot ? COST_SPOT : COST_ON_DEMAND,
         .on_demand_usd_per_hour = type->price_usd_per_hour,
-        .spot = spot ? &r->market.pools[g->market_pool].price : NULL,
+        .spot = spot ? &r->market.pools[mp].price : NULL,
         .gpus = type->gpus,
         .launch_us = now,
     };
@@ -266,7 +285,7 @@ int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32
     }
     if (spot) {
         struct spot_interruption si;
-        spot_sample_interruption(&r->market, g->market_pool, r->launches, now, &si);
+        spot_sample_interruption(&r->market, mp, r->launches, now, &si);
         if (si.interrupted) {
             rc = engine_schedule(&r->e, si.notice_us, ev_spot_notice, r, ni, &n->ev2, &r->err);
             if (rc)
@@ -277,6 +296,11 @@ int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32
         *out = ni;
     sim_gauges_update(r);
     return OS_OK;
+}
+
+int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32_t *out)
+{
+    return sim_node_launch_type(r, gi, 0, spot, cp, ready, out);
 }
 
 static void ev_node_ready(struct engine *e, void *ctx, uint64_t arg)
@@ -298,9 +322,11 @@ static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg)
     n->ev = 0;
     n->state = N_READY;
     n->nominated = 0;
-    n->empty_since = engine_now(&r->e);
+    n->pod_event_us = engine_now(&r->e);
     CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_READY, &r->err));
     sim_gauges_update(r);
+    if (n->awaited)
+        sim_karpenter_replacement_ready(r, (uint32_t)arg);
     sim_place_pending(r);
 }
 
@@ -323,11 +349,13 @@ void sim_node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why)
     CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_GONE, &r->err));
     n->state = N_GONE;
     r->grp[n->g].live--;
-    double gpus_s = (double)r->grp[n->g].type->gpus * (double)(now - n->ready_us) / 1e6;
+    double gpus_s = (double)sim_node_type(r, n)->gpus * (double)(now - n->ready_us) / 1e6;
     double alloc = n->alloc_gpu_s < gpus_s ? n->alloc_gpu_s : gpus_s;
     double used = n->used_gpu_s < alloc ? n->used_gpu_s : alloc;
     CHECK(r, cost_instance_gpu_time(&r->cost, n->cost, alloc, used, &r->err));
     CHECK(r, cost_instance_end(&r->cost, n->cost, now, why, &r->err));
+    if (n->awaited)
+        sim_karpenter_replacement_lost(r, ni);
     sim_gauges_update(r);
 }
 
@@ -372,8 +400,11 @@ void sim_node_task_gone(struct run *r, uint32_t ni)
 {
     struct node *n = &r->nodes[ni];
     n->tasks--;
-    if (!n->tasks)
-        n->empty_since = engine_now(&r->e);
+    n->pod_event_us = engine_now(&r->e);
+    /* a training node Karpenter disrupts ends with its last pod (its pods
+     * are karpenter.sh/do-not-disrupt: models/sim_karpenter.c) */
+    if (!n->tasks && n->g == G_TRAIN && n->state == N_DRAINING && n->evicting)
+        sim_node_terminate(r, ni, COST_END_TERMINATED);
 }
 
 /* Releases a task's placement and books its GPU time on its node. */
@@ -459,7 +490,7 @@ void sim_task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mode)
 
 /* Tries to place every pending replica, oldest first. Adds the replicas left
  * pending per group to left[]. */
-static void try_place(struct run *r, uint32_t *left)
+void sim_try_place(struct run *r, uint32_t *left)
 {
     int64_t now = engine_now(&r->e);
     for (uint32_t ti = 0; ti < r->ntasks; ti++) {
@@ -508,7 +539,9 @@ static void try_place(struct run *r, uint32_t *left)
         t->state = T_STARTING;
         metrics_hist_record(&r->h_pending, now - t->created_us);
         struct node *n = &r->nodes[ni];
+        t->gpu_frac = service_gpu_frac(r, sv, n->ti);
         n->tasks++;
+        n->pod_event_us = now;
         double delay = uniform(&g->rng_tasks, sv->inf->model_load_s);
         /* the LLM service's image has revisions (rolling deployments); the
          * fleet's models share one image [U] */
@@ -532,7 +565,7 @@ static void try_place(struct run *r, uint32_t *left)
 void sim_place_pending(struct run *r)
 {
     uint32_t left[G_MAX] = {0};
-    try_place(r, left);
+    sim_try_place(r, left);
     if (r->grp[G_TRAIN].on)
         left[G_TRAIN] = train_try_place(r);
     sim_gauges_update(r);
@@ -927,115 +960,7 @@ static void ev_ecs_capacity(struct engine *e, void *ctx, uint64_t arg)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Karpenter                                                                  */
-
-static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg);
-
-void sim_karpenter_note(struct run *r, int gi)
-{
-    if (sim_ca_on(r))
-        return; /* the Cluster Autoscaler finds pending pods on its scan */
-    struct group *g = &r->grp[gi];
-    int64_t now = engine_now(&r->e);
-    g->batch_last = now;
-    if (g->batch_open)
-        return;
-    g->batch_open = true;
-    g->batch_start = now;
-    CHECK(r, engine_after(&r->e, r->v->capacity.batch_idle_us, ev_karpenter_batch, r, (uint64_t)gi,
-                          NULL, &r->err));
-}
-
-/* Spot for the next NodeClaim of group gi? Keeps the spot share of the
- * group's nodes at spot.pct. [U] */
-static bool karpenter_pick_spot(const struct run *r, int gi)
-{
-    int pct = r->grp[gi].spot->pct;
-    if (pct <= 0)
-        return false;
-    if (pct >= 100)
-        return true;
-    uint32_t total = 0, spot = 0;
-    for (uint32_t i = 0; i < r->nnodes; i++)
-        if (r->nodes[i].state != N_GONE && r->nodes[i].g == gi) {
-            total++;
-            spot += r->nodes[i].spot;
-        }
-    return (double)(spot + 1) <= (double)(total + 1) * pct / 100.0 + 0.5;
-}
-
-/* Pending work of group gi as unit sizes in r->units[0 .. *n), largest first:
- * one unit per service replica, G_TRAIN the GPUs of each pod. */
-static int pending_units(struct run *r, int gi, uint32_t *n)
-{
-    if (gi == G_TRAIN)
-        return train_pending_units(r, n);
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < r->ntasks; i++) {
-        if (r->tasks[i].state != T_PENDING || r->svcs[r->tasks[i].s].gi != gi)
-            continue;
-        int rc = sim_grow((void **)&r->units, &r->cap_units, sizeof *r->units, k + 1, &r->err);
-        if (rc)
-            return rc;
-        r->units[k++] = 1;
-    }
-    *n = k;
-    return OS_OK;
-}
-
-static void ev_karpenter_batch(struct engine *e, void *ctx, uint64_t arg)
-{
-    struct run *r = ctx;
-    int gi = (int)arg;
-    struct group *g = &r->grp[gi];
-    int64_t now = engine_now(e);
-    const struct scenario_capacity *cap = &r->v->capacity;
-    int64_t idle_end = g->batch_last + cap->batch_idle_us;
-    int64_t max_end = g->batch_start + cap->batch_max_us;
-    if (now < idle_end && now < max_end) {
-        int64_t at = idle_end < max_end ? idle_end : max_end;
-        CHECK(r, engine_schedule(e, at, ev_karpenter_batch, r, arg, NULL, &r->err));
-        return;
-    }
-    g->batch_open = false;
-    if (gi == G_TRAIN) {
-        train_try_place(r);
-    } else {
-        uint32_t left[G_MAX] = {0};
-        try_place(r, left);
-    }
-    uint32_t nunits;
-    CHECK(r, pending_units(r, gi, &nunits));
-    /* First fit, largest first: nominate pending pods onto in-flight
-     * NodeClaims, then launch NodeClaims for the rest. Every batch simulates
-     * from scratch (the pods stay pending until the NodeClaims register), so
-     * earlier nominations are dropped first. */
-    for (uint32_t i = 0; i < r->nnodes; i++)
-        if (r->nodes[i].g == gi)
-            r->nodes[i].nominated = 0;
-    for (uint32_t u = 0; u < nunits; u++) {
-        uint32_t need = r->units[u];
-        bool done = false;
-        for (uint32_t i = 0; i < r->nnodes && !done; i++) {
-            struct node *n = &r->nodes[i];
-            if (n->g != gi || (n->state != N_PROVISIONING && n->state != N_REGISTERING))
-                continue;
-            if (n->nominated + need <= g->per_node) {
-                n->nominated += need;
-                done = true;
-            }
-        }
-        if (done)
-            continue;
-        uint32_t ni;
-        int rc = sim_node_launch(r, gi, karpenter_pick_spot(r, gi), 0, false, &ni);
-        if (rc == OS_EFULL || rc == OS_ENOFIT)
-            break; /* retried at the next batch */
-        CHECK(r, rc);
-        r->nodes[ni].nominated = need;
-    }
-    sim_gauges_update(r);
-}
+/* Fragmentation                                                              */
 
 /* How many more replicas of a service of its group node ni could take now
  * (the services of a group have one replica shape). */
@@ -1052,92 +977,6 @@ static uint32_t node_room(const struct run *r, uint32_t ni)
     int32_t m = cpu < mem ? cpu : mem;
     m = m < gpu ? m : gpu;
     return m > 0 ? (uint32_t)m : 0;
-}
-
-/* Karpenter's disruption controller for group gi: empty nodes, then (the
- * service only) single-node delete. [U] Training pods carry
- * karpenter.sh/do-not-disrupt, so only empty training nodes are removed. */
-static void karpenter_disrupt_group(struct run *r, int gi, int64_t now)
-{
-    struct group *g = &r->grp[gi];
-    const struct scenario_capacity *cap = &r->v->capacity;
-    uint32_t total = 0, not_ready = 0, pending = 0;
-    for (uint32_t i = 0; i < r->nnodes; i++) {
-        const struct node *n = &r->nodes[i];
-        if (n->state == N_GONE || n->g != gi)
-            continue;
-        total++;
-        if (n->state != N_READY)
-            not_ready++;
-    }
-    if (gi != G_TRAIN) {
-        for (uint32_t i = 0; i < r->ntasks; i++)
-            pending += r->tasks[i].state == T_PENDING && r->svcs[r->tasks[i].s].gi == gi;
-    } else {
-        pending = train_pending_pods(r);
-    }
-    if (pending)
-        return;
-    /* budget: ceil(total * pct) - deleting - not ready */
-    int32_t allowed = (int32_t)ceil(total * cap->budget_pct / 100.0) - (int32_t)not_ready;
-    uint32_t floor_nodes = (uint32_t)g->min_nodes;
-    /* empty nodes first */
-    for (uint32_t i = 0; i < r->nnodes && allowed > 0 && total > floor_nodes; i++) {
-        struct node *n = &r->nodes[i];
-        if (n->g != gi || n->state != N_READY || n->tasks ||
-            now - n->empty_since < cap->consolidate_after_us)
-            continue;
-        sim_node_terminate(r, i, COST_END_TERMINATED);
-        allowed--;
-        total--;
-    }
-    if (gi == G_TRAIN || allowed <= 0 || total <= floor_nodes)
-        return;
-    /* single-node delete: the least loaded node whose replicas fit elsewhere */
-    uint32_t best = NO_IDX;
-    for (uint32_t i = 0; i < r->nnodes; i++) {
-        const struct node *n = &r->nodes[i];
-        if (n->g != gi || n->state != N_READY || !n->tasks ||
-            now - n->empty_since < cap->consolidate_after_us)
-            continue;
-        bool busy = false;
-        for (uint32_t t = 0; t < r->ntasks; t++)
-            if (r->tasks[t].node == i && r->tasks[t].state != T_RUNNING)
-                busy = true;
-        if (busy)
-            continue;
-        if (best == NO_IDX || n->tasks < r->nodes[best].tasks)
-            best = i;
-    }
-    if (best == NO_IDX)
-        return;
-    uint32_t room = 0;
-    for (uint32_t i = 0; i < r->nnodes; i++)
-        if (i != best && r->nodes[i].g == gi)
-            room += node_room(r, i);
-    if (room < r->nodes[best].tasks)
-        return;
-    /* taint, evict: the Deployment recreates the pods, which the scheduler
-     * puts on the free capacity */
-    struct node *n = &r->nodes[best];
-    n->state = N_DRAINING;
-    n->evicting = true;
-    CHECK(r, cluster_set_state(&g->c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
-    for (uint32_t t = 0; t < r->ntasks; t++)
-        if (r->tasks[t].node == best && r->tasks[t].state == T_RUNNING)
-            sim_task_stop(r, t, INFERENCE_DRAIN);
-    sim_reconcile(r, -1);
-}
-
-static void ev_karpenter_disrupt(struct engine *e, void *ctx, uint64_t arg)
-{
-    (void)arg;
-    struct run *r = ctx;
-    int64_t now = engine_now(e);
-    for (int gi = 0; gi < G_MAX && !r->status; gi++)
-        if (r->grp[gi].on)
-            karpenter_disrupt_group(r, gi, now);
-    CHECK(r, engine_after(e, 10 * US, ev_karpenter_disrupt, r, 0, NULL, &r->err));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1163,6 +1002,8 @@ static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg)
     }
     n->state = N_DRAINING;
     CHECK(r, engine_after(e, r->market.notice_us, ev_spot_terminate, r, arg, &n->ev2, &r->err));
+    if (n->awaited) /* a consolidation replacement that will not come */
+        sim_karpenter_replacement_lost(r, (uint32_t)arg);
     if (n->g == G_TRAIN) {
         /* [U] SIM_SPOT_TRAINING: Karpenter drains the node at the notice, so
          * the gang stops now; ECS spot draining leaves standalone tasks
@@ -1222,8 +1063,8 @@ static double fragmentation_pct(const struct run *r)
         if (n->state != N_READY || n->g == G_TRAIN)
             continue;
         const struct group *g = &r->grp[n->g];
-        uint32_t upg = g->c.pools[g->pool].units_per_gpu;
-        total += g->type->gpus;
+        uint32_t upg = g->c.pools[g->tpool[n->ti]].units_per_gpu;
+        total += sim_node_type(r, n)->gpus;
         if (!node_room(r, i))
             frag += (double)g->c.res_free[n->cid] / (upg ? upg : 1);
     }
@@ -1247,10 +1088,11 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
                 continue;
             nodes++;
             const struct group *g = &r->grp[n->g];
+            const struct catalog_instance *type = sim_node_type(r, n);
             if (n->state == N_READY || n->state == N_DRAINING)
-                gpus += g->type->gpus;
-            double price = n->spot ? spot_price_at(&r->market.pools[g->market_pool].price, now)
-                                   : g->type->price_usd_per_hour;
+                gpus += type->gpus;
+            double price = n->spot ? spot_price_at(&r->market.pools[g->tmarket[n->ti]].price, now)
+                                   : type->price_usd_per_hour;
             int64_t from = n->launch_us > r->sample_prev ? n->launch_us : r->sample_prev;
             r->cost_accrued += price * (double)(now - from) / 3.6e9;
         }
@@ -1282,38 +1124,50 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
 /* ------------------------------------------------------------------------ */
 /* Set-up                                                                     */
 
-/* The cluster, pool, placer, capacity providers and spot pool of group gi. */
+/* The GPU sharing configuration of group g on a node of type t (MIG: the
+ * profile's single-strategy layout on t's GPU family; *mig_frac its compute
+ * slices / 7). */
+static int group_gpu_cfg(const struct group *g, const struct catalog *cat,
+                         const struct catalog_instance *t, struct gpu_cfg *gc, double *mig_frac,
+                         struct os_error *err)
+{
+    memset(gc, 0, sizeof *gc);
+    *mig_frac = 0;
+    switch (g->sharing) {
+    case SCENARIO_SHARE_TIMESLICE:
+        gc->mode = GPU_MODE_TIMESLICE;
+        gc->replicas = (uint16_t)g->replicas_per_gpu;
+        break;
+    case SCENARIO_SHARE_MPS:
+        gc->mode = GPU_MODE_MPS;
+        gc->replicas = (uint16_t)g->replicas_per_gpu;
+        break;
+    case SCENARIO_SHARE_MIG: {
+        gc->mode = GPU_MODE_MIG;
+        gc->mig_strategy = GPU_MIG_SINGLE;
+        gc->mig_family = cat->gpu_models[t->gpu_model].mig_family;
+        int p = gpu_mig_profile_find(gc->mig_family, g->mig_profile);
+        if (p < 0)
+            return os_errorf(err, OS_EINVAL, "unknown MIG profile '%s' on %s", g->mig_profile,
+                             t->name);
+        gc->mig_n = gpu_mig_single_layout(gc->mig_family, (uint8_t)p, gc->mig_layout);
+        size_t np;
+        *mig_frac = gpu_mig_profiles(gc->mig_family, &np)[p].compute / 7.0;
+        break;
+    }
+    default:
+        gc->mode = GPU_MODE_WHOLE;
+        break;
+    }
+    return OS_OK;
+}
+
+/* The cluster (one pool per instance type), placer, capacity providers and
+ * spot pool of group gi. */
 static int setup_group(struct run *r, const struct catalog *cat, int gi, struct os_error *err)
 {
     struct group *g = &r->grp[gi];
     const struct scenario_variant *v = r->v;
-    struct gpu_cfg gc;
-    memset(&gc, 0, sizeof gc);
-    switch (g->sharing) {
-    case SCENARIO_SHARE_TIMESLICE:
-        gc.mode = GPU_MODE_TIMESLICE;
-        gc.replicas = (uint16_t)g->replicas_per_gpu;
-        break;
-    case SCENARIO_SHARE_MPS:
-        gc.mode = GPU_MODE_MPS;
-        gc.replicas = (uint16_t)g->replicas_per_gpu;
-        break;
-    case SCENARIO_SHARE_MIG: {
-        gc.mode = GPU_MODE_MIG;
-        gc.mig_strategy = GPU_MIG_SINGLE;
-        gc.mig_family = cat->gpu_models[g->type->gpu_model].mig_family;
-        int p = gpu_mig_profile_find(gc.mig_family, g->mig_profile);
-        if (p < 0)
-            return os_errorf(err, OS_EINVAL, "unknown MIG profile '%s'", g->mig_profile);
-        gc.mig_n = gpu_mig_single_layout(gc.mig_family, (uint8_t)p, gc.mig_layout);
-        size_t np;
-        g->mig_frac = gpu_mig_profiles(gc.mig_family, &np)[p].compute / 7.0;
-        break;
-    }
-    default:
-        gc.mode = GPU_MODE_WHOLE;
-        break;
-    }
     /* one stream per group (the service group's is stream 0), so a group's
      * draws do not depend on what the other groups did */
     int rc;
@@ -1322,13 +1176,21 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
         (rc = rng_init(&g->rng_place, r->seed, "sim.place", (uint64_t)gi, err)))
         return rc;
     struct cluster_cfg cc = {.max_nodes = (uint32_t)g->max_nodes + 8, .max_groups = 1};
-    cc.max_gpus = cc.max_nodes * (uint32_t)(g->type->gpus > 0 ? g->type->gpus : 1);
+    cc.max_gpus = cc.max_nodes * (g->gpus_max > 0 ? g->gpus_max : 1);
     rc = cluster_init(&g->c, &cc, err);
     if (rc)
         return rc;
     g->c_open = true;
-    if ((rc = cluster_add_pool(&g->c, g->type->name, &gc, &g->pool, err)))
-        return rc;
+    struct gpu_cfg gc, gc0;
+    for (unsigned ti = 0; ti < g->ntypes; ti++) {
+        if ((rc = group_gpu_cfg(g, cat, g->types[ti], &gc, &g->tmig_frac[ti], err)) ||
+            (rc = cluster_add_pool(&g->c, g->types[ti]->name, &gc, &g->tpool[ti], err)))
+            return rc;
+        if (ti == 0)
+            gc0 = gc;
+    }
+    g->pool = g->tpool[0];
+    g->mig_frac = g->tmig_frac[0];
     struct placer_opts po;
     memset(&po, 0, sizeof po);
     po.seed = r->seed;
@@ -1338,7 +1200,7 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
     g->placer_open = true;
     memset(&g->req, 0, sizeof g->req);
     g->req.gpu.milli = 1000;
-    g->req.gpu.res = gpu_cfg_resource(&gc);
+    g->req.gpu.res = gpu_cfg_resource(&gc0);
     g->req.group = 1;
     const struct scenario_inference *inf = gi == G_SVC     ? &r->sc->workload.inference
                                            : gi == G_FLEET ? &r->sc->workload.fleet
@@ -1347,21 +1209,27 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
         g->req.cpu_milli = (int32_t)llround(inf->cpu * 1000);
         g->req.mem_mib = (int32_t)llround(inf->memory_gib * 1024);
         g->req.gpu.count = (uint16_t)inf->gpus;
+    }
+    for (unsigned ti = 0; ti < g->ntypes; ti++) {
+        const struct catalog_instance *t = g->types[ti];
+        if (!inf) {
+            g->tper_node[ti] = (uint32_t)t->gpus; /* pod sizes are checked by sim_check */
+            continue;
+        }
         /* replicas per empty node */
-        int32_t cpu = (g->type->vcpu * 1000 - 100) / g->req.cpu_milli;
-        int32_t mem = (int32_t)(catalog_type_mem_mib(g->type) * 0.9) / g->req.mem_mib;
-        int32_t gpu = g->type->gpus * gpu_cfg_units_per_gpu(&gc) / g->req.gpu.count;
+        int32_t cpu = (t->vcpu * 1000 - 100) / g->req.cpu_milli;
+        int32_t mem = (int32_t)(catalog_type_mem_mib(t) * 0.9) / g->req.mem_mib;
+        int32_t gpu = t->gpus * g->c.pools[g->tpool[ti]].units_per_gpu / g->req.gpu.count;
         int32_t m = cpu < mem ? cpu : mem;
         m = m < gpu ? m : gpu;
         if (m < 1)
             return os_errorf(err, OS_EINVAL,
                              "%s: a replica (%.2f vCPU, %.2f GiB, %d GPU units) does not fit an "
                              "empty %s node",
-                             r->sc->file, inf->cpu, inf->memory_gib, inf->gpus, g->type->name);
-        g->per_node = (uint32_t)m;
-    } else {
-        g->per_node = (uint32_t)g->type->gpus; /* pod sizes are checked by sim_check */
+                             r->sc->file, inf->cpu, inf->memory_gib, inf->gpus, t->name);
+        g->tper_node[ti] = (uint32_t)m;
     }
+    g->per_node = g->tper_node[0];
     /* capacity providers: on-demand and/or spot */
     g->ncp = 1;
     if (r->ecs && g->spot->pct > 0 && g->spot->pct < 100) {
@@ -1415,16 +1283,16 @@ static const char *group_path(int gi)
     return gi == G_SVC ? "spot" : gi == G_FLEET ? "fleet.spot" : "training.spot";
 }
 
-/* The spot pool of group gi (its type, one zone). */
-static int spot_pool_of(const struct run *r, int gi, struct spot_pool_cfg *pool,
-                        struct os_error *err)
+/* The spot pool of type t with group gi's spot settings (one zone). */
+static int spot_pool_of(const struct run *r, int gi, const struct catalog_instance *t,
+                        struct spot_pool_cfg *pool, struct os_error *err)
 {
     const struct group *g = &r->grp[gi];
     const struct scenario_spot *sp = g->spot;
     spot_pool_cfg_defaults(pool);
-    snprintf(pool->instance_type, sizeof pool->instance_type, "%s", g->type->name);
+    snprintf(pool->instance_type, sizeof pool->instance_type, "%s", t->name);
     snprintf(pool->availability_zone, sizeof pool->availability_zone, "%s", "us-east-1a");
-    pool->on_demand_usd_per_hour = g->type->price_usd_per_hour;
+    pool->on_demand_usd_per_hour = t->price_usd_per_hour;
     pool->gen.mean_discount = sp->discount;
     if (sp->price == SCENARIO_SPOT_TRACE) {
         pool->price_kind = SPOT_PRICE_TRACE;
@@ -1574,7 +1442,7 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
 {
     struct service *sv = &r->svcs[si];
     sv->req = r->grp[sv->gi].req;
-    sv->gpu_frac = service_gpu_frac(r, sv);
+    sv->gpu_frac = service_gpu_frac(r, sv, 0);
     struct inference_cfg ic;
     inference_cfg_defaults(&ic);
     ic.t_prefill_us = sv->inf->t_prefill_us;
@@ -1654,6 +1522,48 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
     return OS_OK;
 }
 
+/* The spot market pool of group gi's type ti: a new one in pools[*n], or the
+ * pool of an earlier group that lists the same type (one zone), whose spot
+ * settings must then be the same. */
+static int market_pool_of(struct run *r, int gi, unsigned ti, struct spot_pool_cfg *pools,
+                          size_t *n, struct os_error *err)
+{
+    const struct scenario *sc = r->sc;
+    const struct scenario_variant *v = r->v;
+    struct group *g = &r->grp[gi];
+    const struct catalog_instance *t = g->types[ti];
+    int same = -1;
+    unsigned sk = 0;
+    for (int k = 0; k < gi && same < 0; k++)
+        for (unsigned j = 0; r->grp[k].on && !r->grp[k].fargate && j < r->grp[k].ntypes; j++)
+            if (r->grp[k].types[j] == t) {
+                same = k;
+                sk = j;
+            }
+    if (same < 0) {
+        g->tmarket[ti] = *n;
+        return spot_pool_of(r, gi, t, &pools[(*n)++], err);
+    }
+    const struct scenario_spot *a = r->grp[same].spot, *b = g->spot;
+    if (a->price != b->price || a->discount != b->discount ||
+        a->interruptions_per_hour != b->interruptions_per_hour ||
+        a->launch_fail_prob != b->launch_fail_prob ||
+        a->fallback_on_demand != b->fallback_on_demand || strcmp(a->trace_csv, b->trace_csv) ||
+        strcmp(a->trace_zone, b->trace_zone) ||
+        strcmp(a->trace_instance_type, b->trace_instance_type) || a->time_scale != b->time_scale ||
+        strcmp(a->log_gpu, b->log_gpu) || a->log_gpus != b->log_gpus ||
+        a->log_estimate != b->log_estimate || a->log_launch_failures != b->log_launch_failures ||
+        strcmp(a->log_path, b->log_path))
+        return os_errorf(err, OS_EINVAL,
+                         "%s: $.variants[%u]: %s and %s run on %s but describe its spot market "
+                         "differently (price, discount, interruptions, launch failures must "
+                         "match)",
+                         sc->file, (unsigned)(v - sc->variants), group_path(same), group_path(gi),
+                         t->name);
+    g->tmarket[ti] = r->grp[same].tmarket[sk];
+    return OS_OK;
+}
+
 static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
 {
     const struct scenario *sc = r->sc;
@@ -1661,7 +1571,7 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     int rc = engine_init(&r->e, 1 << 14, err);
     if (rc)
         return rc;
-    struct spot_pool_cfg pools[G_MAX];
+    struct spot_pool_cfg pools[G_MAX * SIM_TYPES_MAX];
     size_t npools = 0;
     for (int gi = 0; gi < G_MAX; gi++) {
         struct group *g = &r->grp[gi];
@@ -1675,36 +1585,13 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
         }
         if ((rc = setup_group(r, cat, gi, err)))
             return rc;
-        /* groups of one instance type share its market (one zone) */
-        int same = -1;
-        for (int k = 0; k < gi; k++)
-            if (r->grp[k].on && r->grp[k].type == g->type)
-                same = k;
-        if (same < 0) {
-            g->market_pool = npools;
-            if ((rc = spot_pool_of(r, gi, &pools[npools++], err)))
-                return rc;
-            continue;
-        }
-        const struct scenario_spot *a = r->grp[same].spot, *b = g->spot;
-        if (a->price != b->price || a->discount != b->discount ||
-            a->interruptions_per_hour != b->interruptions_per_hour ||
-            a->launch_fail_prob != b->launch_fail_prob ||
-            a->fallback_on_demand != b->fallback_on_demand || strcmp(a->trace_csv, b->trace_csv) ||
-            strcmp(a->trace_zone, b->trace_zone) ||
-            strcmp(a->trace_instance_type, b->trace_instance_type) ||
-            a->time_scale != b->time_scale || strcmp(a->log_gpu, b->log_gpu) ||
-            a->log_gpus != b->log_gpus || a->log_estimate != b->log_estimate ||
-            a->log_launch_failures != b->log_launch_failures || strcmp(a->log_path, b->log_path))
-            return os_errorf(err, OS_EINVAL,
-                             "%s: $.variants[%u]: %s and %s run on %s but describe its spot market "
-                             "differently (price, discount, interruptions, launch failures must "
-                             "match)",
-                             sc->file, (unsigned)(v - sc->variants), group_path(same),
-                             group_path(gi), g->type->name);
-        g->market_pool = r->grp[same].market_pool;
+        for (unsigned ti = 0; ti < g->ntypes && !rc; ti++)
+            rc = market_pool_of(r, gi, ti, pools, &npools, err);
+        if (rc)
+            return rc;
+        g->market_pool = g->tmarket[0];
     }
-    /* spot market: one pool per group */
+    /* spot market: one pool per instance type */
     struct spot_market_cfg mc;
     spot_market_cfg_defaults(&mc);
     mc.seed = r->seed;
@@ -1744,11 +1631,12 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     for (unsigned si = 0; si < r->nsvcs; si++)
         if ((rc = setup_service(r, si, err)))
             return rc;
-    return OS_OK;
+    return sim_karpenter_setup(r, err);
 }
 
-/* Launches `count` ready nodes of group gi at time 0, splitting them over the
- * capacity providers (ECS) or the spot share (EKS) as scaling would. */
+/* Launches `count` ready nodes of group gi's types[0] at time 0, splitting
+ * them over the capacity providers (ECS) or the spot share (EKS) as scaling
+ * would. */
 static int warm_nodes(struct run *r, int gi, uint32_t count, struct os_error *err)
 {
     struct group *g = &r->grp[gi];
@@ -1766,7 +1654,13 @@ static int warm_nodes(struct run *r, int gi, uint32_t count, struct os_error *er
         } else if (r->ecs) {
             spot = g->spot->pct == 100;
         } else {
-            spot = karpenter_pick_spot(r, gi);
+            uint32_t total = 0, nspot = 0;
+            for (uint32_t i = 0; i < r->nnodes; i++)
+                if (r->nodes[i].state != N_GONE && r->nodes[i].g == gi) {
+                    total++;
+                    nspot += r->nodes[i].spot;
+                }
+            spot = sim_spot_next(g->spot->pct, total, nspot);
         }
         int rc = sim_node_launch(r, gi, spot, cp, true, NULL);
         if (rc == OS_EFULL || rc == OS_ENOFIT)
@@ -1779,7 +1673,8 @@ static int warm_nodes(struct run *r, int gi, uint32_t count, struct os_error *er
 }
 
 /* [U] SIM_WARM_START: nodes for the initial replicas, ready and cached, and
- * the replicas running; the training group starts at its min_nodes. */
+ * the replicas running (with Karpenter, the nodes its provisioning would
+ * launch for them); the training group starts at its min_nodes. */
 static int warm_start(struct run *r, struct os_error *err)
 {
     int rc;
@@ -1794,6 +1689,11 @@ static int warm_start(struct run *r, struct os_error *err)
         for (unsigned si = 0; si < r->nsvcs; si++)
             if (r->svcs[si].gi == gi)
                 want += (uint32_t)r->svcs[si].desired;
+        if (sim_karpenter_on(r)) {
+            if ((rc = sim_karpenter_warm(r, gi, want, err)))
+                return rc;
+            continue;
+        }
         uint32_t nodes = (want + g->per_node - 1) / g->per_node;
         if (nodes < (uint32_t)g->min_nodes)
             nodes = (uint32_t)g->min_nodes;
@@ -1807,7 +1707,7 @@ static int warm_start(struct run *r, struct os_error *err)
                 return rc;
         }
     uint32_t left[G_MAX] = {0};
-    try_place(r, left);
+    sim_try_place(r, left);
     /* the placed replicas are running at time 0 */
     r->warming = true;
     for (uint32_t i = 0; i < r->ntasks; i++) {
@@ -1831,6 +1731,7 @@ static void teardown(struct run *r)
 {
     train_teardown(r);
     sim_scale_teardown(r);
+    sim_karpenter_teardown(r);
     for (unsigned si = 0; si < r->nsvcs; si++) {
         struct service *sv = &r->svcs[si];
         if (sv->svc_open)
@@ -1926,7 +1827,7 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
             n->ready_us = end;
         if (n->spot && !n->noticed)
             r->spot_exposure_s += (double)(end - n->launch_us) / 1e6;
-        double gpus_s = (double)r->grp[n->g].type->gpus * (double)(end - n->ready_us) / 1e6;
+        double gpus_s = (double)sim_node_type(r, n)->gpus * (double)(end - n->ready_us) / 1e6;
         double alloc = n->alloc_gpu_s < gpus_s ? n->alloc_gpu_s : gpus_s;
         double used = n->used_gpu_s < alloc ? n->used_gpu_s : alloc;
         int rc = cost_instance_gpu_time(&r->cost, n->cost, alloc, used, err);
@@ -2080,8 +1981,9 @@ void sim_result_destroy(struct sim_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Group gi's type and settings from the variant; OS_EINVAL naming the JSON
- * path. */
+/* Group gi's types and settings from the variant: types[0] is its
+ * instance_type, then the other instance_types in their order; OS_EINVAL
+ * naming the JSON path. */
 static int group_init(struct run *r, const struct catalog *cat, int gi, unsigned v,
                       struct os_error *err)
 {
@@ -2104,13 +2006,34 @@ static int group_init(struct run *r, const struct catalog *cat, int gi, unsigned
         return cost_fargate_size(f->cpu, f->memory_gib * 1.073741824, &g->fargate_vcpu,
                                  &g->fargate_gb, err);
     }
-    int ti = catalog_find_type(cat, name);
-    if (ti < 0 || cat->types[ti].gpus < 1)
-        return os_errorf(err, OS_EINVAL, "%s: $.variants[%u].%s: no GPU type '%s'", r->sc->file, v,
-                         paths[gi], name);
+    const char(*list)[48] = gi == G_SVC     ? var->instance_types
+                            : gi == G_FLEET ? var->fleet.instance_types
+                                            : var->training.instance_types;
+    unsigned nlist = gi == G_SVC     ? var->ninstance_types
+                     : gi == G_FLEET ? var->fleet.ninstance_types
+                                     : var->training.ninstance_types;
+    g->ntypes = 0;
+    for (unsigned k = 0; k <= nlist; k++) {
+        const char *tn = k == 0 ? name : list[k - 1];
+        if (k > 0 && strcmp(tn, name) == 0)
+            continue;
+        int ci = catalog_find_type(cat, tn);
+        if (ci < 0 || cat->types[ci].gpus < 1)
+            return os_errorf(err, OS_EINVAL, "%s: $.variants[%u].%s: no GPU type '%s'", r->sc->file,
+                             v, paths[gi], tn);
+        if (g->ntypes == SIM_TYPES_MAX)
+            return os_errorf(err, OS_EINVAL, "%s: $.variants[%u].%ss: more than %d types",
+                             r->sc->file, v, paths[gi], SIM_TYPES_MAX);
+        const struct catalog_instance *t = &cat->types[ci];
+        g->types[g->ntypes] = t;
+        g->tspeed[g->ntypes] = cat->gpu_models[t->gpu_model].relative_speed;
+        if ((uint32_t)t->gpus > g->gpus_max)
+            g->gpus_max = (uint32_t)t->gpus;
+        g->ntypes++;
+    }
     g->on = true;
-    g->type = &cat->types[ti];
-    g->rel_speed = cat->gpu_models[g->type->gpu_model].relative_speed;
+    g->type = g->types[0];
+    g->rel_speed = g->tspeed[0];
     g->sharing = SCENARIO_SHARE_WHOLE;
     g->timeslice_overhead = 0;
     g->replicas_per_gpu = 1;
@@ -2216,8 +2139,8 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
         }
         if (r->ecs)
             engine_after(&r->e, MINUTE / 2, ev_ecs_capacity, r, 0, NULL, err);
-        else if (!sim_ca_on(r))
-            engine_after(&r->e, 10 * US, ev_karpenter_disrupt, r, 0, NULL, err);
+        else
+            sim_karpenter_start(r, err);
         engine_after(&r->e, sc->interval_us, ev_sample, r, 0, NULL, err);
         engine_run(&r->e, sc->duration_us);
         if (r->status)
@@ -2263,31 +2186,85 @@ static const struct catalog_instance *check_type(const struct scenario *sc,
     return t;
 }
 
-/* Every gang splits into pods of whole nodes (or fits one node), and a pod's
- * CPU and memory fit the node's allocatable share. */
-static void check_training(const struct scenario *sc, const struct catalog_instance *t, unsigned i,
-                           struct schema_diag *d)
+/* Training on types t[0 .. n): a gang of n GPUs is one pod when n <= G, the
+ * most GPUs of a node of the types, else n / G pods of G GPUs (sim_train.c):
+ * every gang must split so, every pod must fit one of the types (GPUs, CPU
+ * and memory), and every type must hold some pod. */
+static void check_training(const struct scenario *sc, const struct catalog_instance *const *t,
+                           unsigned nt, unsigned i, struct schema_diag *d)
 {
     const struct scenario_training *tr = &sc->workload.training;
+    const struct scenario_variant *v = &sc->variants[i];
+    unsigned big = 0;
+    for (unsigned k = 1; k < nt; k++)
+        if (t[k]->gpus > t[big]->gpus)
+            big = k;
+    int G = t[big]->gpus;
+    bool used[SIM_TYPES_MAX] = {false};
+    const char *path =
+        v->training.ninstance_types ? "training.instance_types" : "training.instance_type";
     for (unsigned k = 0; k < tr->ngangs; k++) {
         int n = tr->gangs[k].gpus;
-        if (n > t->gpus && n % t->gpus) {
+        if (n > G && n % G) {
             schema_diag_add(d,
                             "%s: $.workload.training.gangs[%u].gpus: a gang of %d GPUs does not "
                             "split into whole %s nodes of %d GPUs (variant %s)",
-                            sc->file, k, n, t->name, t->gpus, sc->variants[i].name);
+                            sc->file, k, n, t[big]->name, G, v->name);
             continue;
         }
-        int per = n < t->gpus ? n : t->gpus;
+        int per = n < G ? n : G;
         double cpu = tr->cpu_per_gpu * per, mem = tr->memory_gib_per_gpu * per;
-        double cpu_cap = t->vcpu - 0.1, mem_cap = catalog_type_mem_mib(t) * 0.9 / 1024.0;
-        if (cpu > cpu_cap || mem > mem_cap)
-            schema_diag_add(d,
-                            "%s: $.variants[%u].training.instance_type: a pod of %d GPUs needs "
-                            "%.1f vCPU and %.1f GiB but a %s node allocates %.1f vCPU and %.1f "
-                            "GiB (lower workload.training.cpu_per_gpu / memory_gib_per_gpu)",
-                            sc->file, i, per, cpu, mem, t->name, cpu_cap, mem_cap);
+        bool fits = false;
+        for (unsigned j = 0; j < nt; j++) {
+            double cpu_cap = t[j]->vcpu - 0.1, mem_cap = catalog_type_mem_mib(t[j]) * 0.9 / 1024.0;
+            if (t[j]->gpus >= per && cpu <= cpu_cap && mem <= mem_cap)
+                fits = used[j] = true;
+        }
+        if (fits)
+            continue;
+        double cpu_cap = t[big]->vcpu - 0.1, mem_cap = catalog_type_mem_mib(t[big]) * 0.9 / 1024.0;
+        schema_diag_add(d,
+                        "%s: $.variants[%u].%s: a pod of %d GPUs needs %.1f vCPU and %.1f GiB but "
+                        "a %s node allocates %.1f vCPU and %.1f GiB (lower "
+                        "workload.training.cpu_per_gpu / memory_gib_per_gpu)",
+                        sc->file, i, path, per, cpu, mem, t[big]->name, cpu_cap, mem_cap);
     }
+    for (unsigned j = 0; j < nt && nt > 1; j++)
+        if (!used[j])
+            schema_diag_add(d,
+                            "%s: $.variants[%u].training.instance_types: no pod of the training "
+                            "jobs fits a %s node (drop it from the list)",
+                            sc->file, i, t[j]->name);
+}
+
+/* An empty node of type t holds a replica of inf (CPU, memory, GPU units of
+ * the sharing mode; as setup_group computes them). pre: "" or "fleet.";
+ * listed: the group has instance_types. */
+static void check_replica(const struct scenario *sc, const struct catalog *cat, unsigned i,
+                          const char *pre, bool listed, const struct catalog_instance *t,
+                          const struct scenario_inference *inf, int sharing, int replicas_per_gpu,
+                          const char *mig_profile, struct schema_diag *d)
+{
+    int upg = 1;
+    if (sharing == SCENARIO_SHARE_TIMESLICE || sharing == SCENARIO_SHARE_MPS) {
+        upg = replicas_per_gpu;
+    } else if (sharing == SCENARIO_SHARE_MIG) {
+        const struct catalog_gpu_model *g = &cat->gpu_models[t->gpu_model];
+        int p = g->mig ? gpu_mig_profile_find(g->mig_family, mig_profile) : -1;
+        if (p < 0)
+            return; /* check_share says why */
+        struct gpu_mig_place layout[GPU_MIG_LAYOUT_MAX];
+        upg = gpu_mig_single_layout(g->mig_family, (uint8_t)p, layout);
+    }
+    int64_t cpu_cap = (int64_t)t->vcpu * 1000 - 100;
+    int64_t mem_cap = (int64_t)(catalog_type_mem_mib(t) * 0.9);
+    if (llround(inf->cpu * 1000) > cpu_cap || llround(inf->memory_gib * 1024) > mem_cap ||
+        inf->gpus > t->gpus * upg)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].%sinstance_type%s: a replica (%.2f vCPU, %.2f GiB, %d "
+                        "GPU units) does not fit an empty %s node (%.1f vCPU, %.1f GiB, %d units)",
+                        sc->file, i, pre, listed ? "s" : "", inf->cpu, inf->memory_gib, inf->gpus,
+                        t->name, (double)cpu_cap / 1000, (double)mem_cap / 1024, t->gpus * upg);
 }
 
 /* The model of a service fits its GPU share on type t. pre: "" or "fleet.". */
@@ -2329,15 +2306,43 @@ static void check_share(const struct scenario *sc, const struct catalog *cat, un
             t->name);
 }
 
+/* The types of one node group, each checked by check_type: the listed
+ * <pre>instance_types (named by their index), or <pre>instance_type alone.
+ * The ones found go to out[]; returns their count. */
+static unsigned check_group_types(const struct scenario *sc, const struct catalog *cat, unsigned i,
+                                  const char *pre, const char *type, const char (*list)[48],
+                                  unsigned n, const struct catalog_instance **out,
+                                  struct schema_diag *d)
+{
+    char path[64];
+    unsigned m = 0;
+    if (!n) {
+        snprintf(path, sizeof path, "%sinstance_type", pre);
+        const struct catalog_instance *t = check_type(sc, cat, i, path, type, d);
+        if (t)
+            out[m++] = t;
+        return m;
+    }
+    for (unsigned k = 0; k < n && k < SIM_TYPES_MAX; k++) {
+        snprintf(path, sizeof path, "%sinstance_types[%u]", pre, k);
+        const struct catalog_instance *t = check_type(sc, cat, i, path, list[k], d);
+        if (t)
+            out[m++] = t;
+    }
+    return m;
+}
+
 void sim_check(const struct scenario *sc, const struct catalog *cat, struct schema_diag *d)
 {
+    const struct catalog_instance *t[SIM_TYPES_MAX];
     for (unsigned i = 0; i < sc->nvariants; i++) {
         const struct scenario_variant *v = &sc->variants[i];
         if (sc->workload.has_training) {
-            const struct catalog_instance *tt =
-                check_type(sc, cat, i, "training.instance_type", v->training.instance_type, d);
-            if (tt)
-                check_training(sc, tt, i, d);
+            const struct scenario_variant_training *vt = &v->training;
+            unsigned n = check_group_types(sc, cat, i, "training.", vt->instance_type,
+                                           vt->instance_types, vt->ninstance_types, t, d);
+            if (n)
+                check_training(sc, t, n, i, d);
         }
         if (sc->workload.has_fleet && v->fleet.launch_type == SCENARIO_LAUNCH_FARGATE) {
             double vc, gb;
@@ -2348,18 +2353,26 @@ void sim_check(const struct scenario *sc, const struct catalog *cat, struct sche
                 schema_diag_add(d, "%s: $.workload.fleet: %s (variant %s runs it on Fargate)",
                                 sc->file, e.msg, v->name);
         } else if (sc->workload.has_fleet) {
-            const struct catalog_instance *ft =
-                check_type(sc, cat, i, "fleet.instance_type", v->fleet.instance_type, d);
-            if (ft)
-                check_share(sc, cat, i, "fleet.", ft, v->fleet.sharing, v->fleet.replicas_per_gpu,
-                            v->fleet.mig_profile, sc->workload.fleet.model_memory_gb, d);
+            const struct scenario_variant_fleet *f = &v->fleet;
+            unsigned n = check_group_types(sc, cat, i, "fleet.", f->instance_type,
+                                           f->instance_types, f->ninstance_types, t, d);
+            for (unsigned k = 0; k < n; k++) {
+                check_share(sc, cat, i, "fleet.", t[k], f->sharing, f->replicas_per_gpu,
+                            f->mig_profile, sc->workload.fleet.model_memory_gb, d);
+                check_replica(sc, cat, i, "fleet.", f->ninstance_types > 0, t[k],
+                              &sc->workload.fleet, f->sharing, f->replicas_per_gpu, f->mig_profile,
+                              d);
+            }
         }
         if (!sc->workload.has_inference)
             continue;
-        const struct catalog_instance *t =
-            check_type(sc, cat, i, "instance_type", v->instance_type, d);
-        if (t)
-            check_share(sc, cat, i, "", t, v->sharing, v->replicas_per_gpu, v->mig_profile,
+        unsigned n = check_group_types(sc, cat, i, "", v->instance_type, v->instance_types,
+                                       v->ninstance_types, t, d);
+        for (unsigned k = 0; k < n; k++) {
+            check_share(sc, cat, i, "", t[k], v->sharing, v->replicas_per_gpu, v->mig_profile,
                         sc->workload.inference.model_memory_gb, d);
+            check_replica(sc, cat, i, "", v->ninstance_types > 0, t[k], &sc->workload.inference,
+                          v->sharing, v->replicas_per_gpu, v->mig_profile, d);
+        }
     }
 }

@@ -1,10 +1,14 @@
 /*
  * sim_internal.h - the state of one simulation run, shared by models/sim.c
- * (nodes, the inference service, autoscalers, spot, sampling, results) and
- * models/sim_train.c (gang-scheduled training jobs). Not a public interface.
+ * (nodes, the inference service, autoscalers, spot, sampling, results),
+ * models/sim_train.c (gang-scheduled training jobs), models/sim_scale.c (KEDA,
+ * the Cluster Autoscaler) and models/sim_karpenter.c (Karpenter). Not a
+ * public interface.
  *
  * A run has up to three node groups, each its own capacity provider / NodePool
- * of one instance type, GPU sharing mode and placement state:
+ * with its instance types (one on ECS and with the Cluster Autoscaler; on EKS
+ * with Karpenter a NodePool's list, one cluster pool per type), GPU sharing
+ * mode and placement state:
  *   G_SVC    the LLM service's nodes (the variant's instance_type, sharing)
  *   G_FLEET  the small-model fleet's nodes (the variant's fleet.*)
  *   G_TRAIN  the training jobs' nodes (the variant's training.*)
@@ -47,7 +51,8 @@
 enum node_state { N_PROVISIONING, N_REGISTERING, N_READY, N_DRAINING, N_GONE };
 enum task_state { T_PENDING, T_STARTING, T_RUNNING, T_STOPPING, T_DONE };
 enum { G_SVC = 0, G_FLEET = 1, G_TRAIN = 2, G_MAX = 3 };
-#define SIM_MAX_SERVICES 17 /* the LLM service and up to 16 fleet models */
+#define SIM_MAX_SERVICES 17                 /* the LLM service and up to 16 fleet models */
+#define SIM_TYPES_MAX    SCENARIO_MAX_TYPES /* instance types of one node group */
 
 struct node {
     uint32_t cid; /* node id in its group's cluster */
@@ -58,10 +63,14 @@ struct node {
     int16_t rev; /* the LLM service's image revision pulled on this node (-1 none) */
     bool evicting;
     bool noticed; /* spot: the interruption notice came */
+    uint8_t ti;   /* its instance type: index into its group's types[] */
+    bool awaited; /* Karpenter: a replacement that candidates wait for (drained when it is ready) */
     int cp;       /* ECS capacity provider / CA: its ASG (0 on-demand, 1 spot) */
-    int64_t launch_us, ready_us, empty_since;
-    uint32_t tasks;     /* replicas or training pods placed (starting, running, stopping) */
-    uint32_t nominated; /* Karpenter: units of pending work counted against it while in flight */
+    int64_t launch_us, ready_us;
+    int64_t pod_event_us; /* last pod placed or removed, else schedulable (consolidateAfter) */
+    uint32_t tasks;       /* replicas or training pods placed (starting, running, stopping) */
+    uint32_t nominated;   /* Karpenter: pending pods the last batch counted on it while in flight */
+    uint32_t replaced_by; /* Karpenter: cordoned until this replacement is ready (NO_IDX: none) */
     cost_handle cost;
     double alloc_gpu_s, used_gpu_s;
     uint64_t ev, ev2;
@@ -91,11 +100,40 @@ struct job {
     uint32_t pl0;          /* its pods: job_pl[pl0 .. pl0 + pods), job_node[...] */
     int cp;                /* ECS capacity provider */
     bool placed;
-    int64_t placed_us;
-    uint64_t ev; /* completion */
+    bool victim;       /* scratch of one preemption dry run: chosen as a victim */
+    uint8_t pclass;    /* priority class (index into workload.training.priorities) */
+    int32_t prio;      /* its priority value (0 without classes) */
+    int64_t placed_us; /* start of the current run: the pods' StartTime */
+    uint64_t ev;       /* completion */
 };
 
-/* A node group: one instance type, its cluster state, placer and capacity. */
+/* Priority classes of the training jobs and the scratch of the preemption
+ * dry run (models/sim_train.c). The scratch is sized once, at setup, so a
+ * decision allocates nothing. */
+struct train_prio {
+    unsigned n;                             /* classes; 0: every job has priority 0 */
+    uint8_t order[SCENARIO_MAX_PRIORITIES]; /* class indices by value, highest first */
+    double cum[SCENARIO_MAX_PRIORITIES];    /* cumulative normalised weights */
+    int64_t alloc[SCENARIO_MAX_PRIORITIES]; /* GPUs held by each class's running gangs */
+    struct rng rng;                         /* ("training.priority", 0): one draw per job */
+    bool rng_open;
+    bool preempt;       /* DefaultPreemption on (EKS, variant training.preemption) */
+    uint32_t ncid;      /* node slots of the training cluster */
+    uint32_t cap_pods;  /* pods a full cluster can hold: ncid x GPUs per node */
+    uint32_t per_node;  /* pods a node can hold: GPU_NODE_MAX (whole GPUs) */
+    int32_t *cpu, *mem; /* per node slot: free in the dry run */
+    int32_t *gpu;       /* per node slot: free whole GPUs in the dry run */
+    bool *ok;           /* per node slot: READY (a candidate) */
+    uint32_t *head;     /* per node slot + 1: offsets into pods_on */
+    uint32_t *pods_on;  /* the job of each potential victim pod, grouped by node */
+    uint32_t *cand;     /* per_node: potential victims on the node being examined */
+    uint32_t *cur;      /* per_node: its victims after the reprieve */
+    uint32_t *best;     /* per_node: the victims of the best node so far */
+    uint32_t *vjobs;    /* cap_pods: victim gangs of the dry run */
+    uint32_t nvjobs;
+};
+
+/* A node group: its instance types, cluster state, placer and capacity. */
 struct group {
     bool on;
     bool fargate;                    /* no nodes: every task is a Fargate task (CPU only) */
@@ -105,7 +143,18 @@ struct group {
     int replicas_per_gpu;            /* TIMESLICE/MPS */
     const char *mig_profile;         /* MIG */
     double timeslice_overhead;       /* TIMESLICE */
-    double mig_frac;                 /* MIG: compute slices / 7 of the profile */
+    double mig_frac;                 /* MIG: compute slices / 7 of the profile on types[0] */
+    /* instance types: [0] the variant's instance_type, then the rest of its
+     * instance_types (EKS with Karpenter); a node's ti indexes these */
+    unsigned ntypes;
+    const struct catalog_instance *types[SIM_TYPES_MAX];
+    uint16_t tpool[SIM_TYPES_MAX];     /* cluster pool of each type */
+    size_t tmarket[SIM_TYPES_MAX];     /* spot market pool of each type */
+    double tspeed[SIM_TYPES_MAX];      /* relative speed of each type's GPU model */
+    double tmig_frac[SIM_TYPES_MAX];   /* MIG: compute slices / 7 of the profile on each type */
+    uint32_t tper_node[SIM_TYPES_MAX]; /* units an empty node of each type holds */
+    uint32_t gpus_max;                 /* most GPUs of a node of its types (G_TRAIN pod size) */
+    /* types[0]'s figures (the only type on ECS and with the Cluster Autoscaler) */
     const struct catalog_instance *type;
     double rel_speed; /* of its GPU model */
     const struct scenario_spot *spot;
@@ -116,9 +165,9 @@ struct group {
     bool c_open;
     struct placer placer;
     bool placer_open;
-    uint16_t pool;
+    uint16_t pool;      /* tpool[0] */
     struct pod_req req; /* G_SVC: a replica; G_TRAIN: the base of a pod */
-    uint32_t per_node;  /* units an empty node holds: service replicas, G_TRAIN GPUs */
+    uint32_t per_node;  /* tper_node[0]: service replicas, G_TRAIN GPUs */
     uint32_t *node_of;  /* cluster node id -> index into nodes */
     /* ECS capacity providers */
     int ncp;
@@ -131,10 +180,7 @@ struct group {
     uint32_t *inst_node, *term_buf;
     struct ecs_capacity_group shapes[SCENARIO_MAX_GANGS + 1];
     struct rng rng_nodes, rng_tasks, rng_place; /* streams (seed, name, group) */
-    /* Karpenter */
-    int64_t batch_start, batch_last;
-    bool batch_open;
-    size_t market_pool;
+    size_t market_pool;                         /* tmarket[0] */
 };
 
 /* One inference service: the LLM service or one fleet model. */
@@ -211,10 +257,12 @@ struct run {
     struct placement *job_pl;
     uint32_t *job_node;
     uint32_t njob_pl, cap_job_pl, cap_job_node;
-    uint32_t pending_pods;  /* pods of pending jobs */
-    double alloc_gpus;      /* GPUs held by running gangs */
-    uint32_t first_pending; /* no job below this id is pending */
-    uint64_t job_interruptions;
+    uint32_t pending_pods;      /* pods of pending jobs */
+    double alloc_gpus;          /* GPUs held by running gangs */
+    uint32_t first_pending;     /* no job below this id is pending */
+    uint64_t job_interruptions; /* spot (node loss) */
+    uint64_t job_preemptions;   /* gangs interrupted by preemption */
+    struct train_prio prio;
 
     /* spot and cost */
     struct spot_market market;
@@ -244,7 +292,15 @@ struct run {
     bool warming; /* warm start: replicas start without failures */
 
     struct sim_scale *scale; /* models/sim_scale.c: Cluster Autoscaler state, NULL unless used */
+    struct sim_karp *karp;   /* models/sim_karpenter.c: Karpenter state, NULL unless used */
 };
+
+/* The catalog type of node n. */
+static inline const struct catalog_instance *sim_node_type(const struct run *r,
+                                                           const struct node *n)
+{
+    return r->grp[n->g].types[n->ti];
+}
 
 /* Records the first failure (its message is already in r->err) and stops. */
 void sim_fail(struct run *r, int rc);
@@ -277,13 +333,19 @@ void sim_node_task_gone(struct run *r, uint32_t ni);
 void sim_place_pending(struct run *r);
 /* Appends one metric to o. */
 void sim_put(struct sim_result *o, const char *name, double v);
-/* Karpenter: pending work was seen in group g (opens a batch window). No-op
- * when the Cluster Autoscaler scales the nodes. */
-void sim_karpenter_note(struct run *r, int g);
-/* Launches a node of group gi (ready: already schedulable, warm start) for
- * capacity provider / ASG cp. OS_EFULL at max_nodes, OS_ENOFIT when a spot
- * launch finds no capacity and does not fall back; the index to *out. */
+/* Tries to place every pending replica (not training pods), oldest first;
+ * adds the replicas left pending per group to left[G_MAX]. */
+void sim_try_place(struct run *r, uint32_t *left);
+/* Launches a node of group gi's type ti (ready: already schedulable, warm
+ * start) for capacity provider / ASG cp. OS_EFULL at max_nodes, OS_ENOFIT
+ * when a spot launch finds no capacity and does not fall back; the index to
+ * *out. sim_node_launch launches types[0]. */
+int sim_node_launch_type(struct run *r, int gi, unsigned ti, bool spot, int cp, bool ready,
+                         uint32_t *out);
 int sim_node_launch(struct run *r, int gi, bool spot, int cp, bool ready, uint32_t *out);
+/* The relative speed of the slowest GPU model among nodes[0 .. n) (a gang
+ * steps at the pace of its slowest GPU [U] SIM_TRAIN_SPEED). */
+double sim_nodes_speed(const struct run *r, const uint32_t *nodes, uint32_t n);
 /* Ends a node's life: it must hold no task. */
 void sim_node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why);
 /* Stops a replica by the ECS/Kubernetes rules: gone at once unless running. */
@@ -295,8 +357,9 @@ void sim_reconcile(struct run *r, int si);
 
 /* Loads the durations and starts the job stream (first arrival scheduled). */
 int train_setup(struct run *r, struct os_error *err);
-/* Places pending jobs in arrival order, whole gangs only. Returns pods left
- * pending. */
+/* Places pending jobs, whole gangs only, by priority (highest first) then
+ * arrival; on EKS with preemption a gang that does not fit may preempt gangs
+ * of lower priority (DefaultPreemption). Returns pods left pending. */
 uint32_t train_try_place(struct run *r);
 /* Sizes (GPUs) of all pending pods into r->units[0 .. *n), largest first. */
 int train_pending_units(struct run *r, uint32_t *n);
@@ -328,5 +391,35 @@ int sim_keda_setup(struct run *r, struct service *sv, struct os_error *err);
 int sim_scale_start(struct run *r, struct os_error *err);
 /* Frees what sim_keda_setup and sim_scale_start made. Safe on a partial run. */
 void sim_scale_teardown(struct run *r);
+
+/* ------------------------------------------------------------------------ */
+/* models/sim_karpenter.c: Karpenter in the loop (EKS unless the Cluster     */
+/* Autoscaler is chosen), on models/autoscale/karpenter                      */
+
+/* True when Karpenter scales the variant's nodes. */
+bool sim_karpenter_on(const struct run *r);
+/* Builds each node group's NodePool and workspace; after the groups, the spot
+ * market and the training set-up, before the warm start. No-op unless on. */
+int sim_karpenter_setup(struct run *r, struct os_error *err);
+/* Warm start of service group gi: launches ready nodes for `pods` replicas as
+ * one provisioning pass would, then types[0] nodes up to min_nodes. */
+int sim_karpenter_warm(struct run *r, int gi, uint32_t pods, struct os_error *err);
+/* Pending work was seen in group g: opens or extends its batch window. No-op
+ * unless Karpenter scales the nodes. */
+void sim_karpenter_note(struct run *r, int g);
+/* Schedules the disruption loop (every 10 s, the first at 10 s). */
+int sim_karpenter_start(struct run *r, struct os_error *err);
+/* Node ni, a consolidation replacement (awaited), became schedulable: the
+ * candidates waiting for it are drained. */
+void sim_karpenter_replacement_ready(struct run *r, uint32_t ni);
+/* Node ni, an awaited replacement, ends or gets its spot notice before it is
+ * ready: the candidates waiting for it are uncordoned (the command failed). */
+void sim_karpenter_replacement_lost(struct run *r, uint32_t ni);
+/* Frees what sim_karpenter_setup made. Safe on a partial run. */
+void sim_karpenter_teardown(struct run *r);
+/* [U] SIM_SPOT_SHARE: with spot.pct = pct, is the next node of a group of
+ * `total` nodes, `spot` of them spot, a spot node? The largest-remainder
+ * rule: spot if spot + 1 <= (total + 1) pct / 100 + 0.5. */
+bool sim_spot_next(int pct, uint32_t total, uint32_t spot);
 
 #endif

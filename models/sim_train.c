@@ -6,9 +6,9 @@
  * interrupted by a spot reclaim, and re-queued with the work since their last
  * checkpoint lost.
  *
- * A gang of n GPUs on a type with G GPUs per node is one pod of n GPUs when
- * n <= G, else n / G pods of G GPUs (sim_check refuses other sizes); each pod
- * asks for cpu_per_gpu and memory_gib_per_gpu per GPU.
+ * A gang of n GPUs on a group whose largest type has G GPUs per node is one
+ * pod of n GPUs when n <= G, else n / G pods of G GPUs (sim_check refuses
+ * other sizes); each pod asks for cpu_per_gpu and memory_gib_per_gpu per GPU.
  *
  * Assumptions, named [U] here and in docs:
  * - [U] SIM_GANG: all pods of a gang are placed at once or none is (the
@@ -24,6 +24,42 @@
  *   spot notice, so its gangs stop then; on ECS standalone tasks run on a
  *   draining instance until it terminates 2 minutes later. No job writes an
  *   emergency checkpoint on the notice.
+ *
+ * Priority classes and preemption (workload.training.priorities,
+ * variants[].training.preemption). Each job draws a class, independently of
+ * its gang size, from its own stream ("training.priority", 0), so the other
+ * draws are unchanged (common random numbers); a single class draws nothing.
+ * - Queue order: pending gangs are tried by priority, highest first, then by
+ *   arrival (kube-scheduler's PrioritySort: priority, then queue timestamp).
+ *   [U] SIM_PRIO_QUEUE: a re-queued gang keeps its arrival's place; on ECS
+ *   the batch controller starts higher classes first (as AWS Batch evaluates
+ *   job queues of higher priority first); ECS itself has no priorities.
+ * - Preemption (EKS only; ECS has none, a task waits): when a gang does not
+ *   fit, DefaultPreemption's PostFilter is simulated for each of its pods in
+ *   turn on a dry-run copy of the free CPU, memory and GPUs of the READY
+ *   nodes (preempt_dry_run): SelectVictimsOnNode on every node, then
+ *   pickOneNodeForPreemption (see there, with the sources). A pod that fits
+ *   a node without victims takes the first such node.
+ * - [U] SIM_GANG_PREEMPT: gang preemption is all or nothing: victims are
+ *   evicted only when every pod of the gang finds room; else nothing is
+ *   touched and the gang waits. Upstream DefaultPreemption works pod by pod
+ *   and knows no gangs (the coscheduling plugin and the alpha workload-aware
+ *   preemption of KEP-5710 add group semantics elsewhere). Victims are
+ *   chosen per pod as upstream, but evicting one pod of a gang interrupts the
+ *   whole gang (its training process fails): all its pods are released, it
+ *   loses the work since its last checkpoint (training_interrupt) and it is
+ *   re-queued. The victims' other pods free capacity for the next pods of the
+ *   preemptor in the same dry run.
+ * - [U] SIM_PREEMPT_INSTANT: the victims go at once and the preemptor is
+ *   placed in the same instant by the normal placement policy (no
+ *   terminationGracePeriodSeconds, no nominatedNodeName window in which other
+ *   pods could take the room). A class with preemption_policy "Never" is
+ *   queued by priority but never preempts. Victims must have a strictly lower
+ *   priority; no PodDisruptionBudgets.
+ * - [U] SIM_PREEMPT_NODES: every READY node is a candidate (upstream
+ *   dry-runs at least max(10 % of the nodes, 100) candidates, i.e. all of
+ *   them below 100 nodes), and the last tie goes to the lowest node slot
+ *   (upstream: the first of a Go map iteration, effectively random).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -43,6 +79,82 @@ static int64_t ckpt_interval(const struct run *r)
 static bool job_pending(const struct run *r, uint32_t id)
 {
     return training_job(&r->book, id)->state == TRAINING_PENDING;
+}
+
+/* Sets up the priority classes (order, cumulative weights, stream) and, on
+ * EKS with more than one class, the preemption scratch for the training
+ * cluster's node slots. */
+static int prio_setup(struct run *r, struct os_error *err)
+{
+    const struct scenario_training *tr = &r->sc->workload.training;
+    struct train_prio *p = &r->prio;
+    p->n = tr->npriorities;
+    if (p->n < 2)
+        return OS_OK;
+    double total = 0, acc = 0;
+    unsigned last = 0;
+    for (unsigned k = 0; k < p->n; k++) {
+        total += tr->priorities[k].weight;
+        if (tr->priorities[k].weight > 0)
+            last = k;
+    }
+    for (unsigned k = 0; k < p->n; k++) {
+        acc += tr->priorities[k].weight;
+        p->cum[k] = k >= last ? 1.0 : acc / total;
+    }
+    /* by value, highest first (values are distinct: scenario check) */
+    for (unsigned k = 0; k < p->n; k++) {
+        unsigned i = k;
+        while (i > 0 && tr->priorities[p->order[i - 1]].value < tr->priorities[k].value) {
+            p->order[i] = p->order[i - 1];
+            i--;
+        }
+        p->order[i] = (uint8_t)k;
+    }
+    int rc = rng_init(&p->rng, r->seed, "training.priority", 0, err);
+    if (rc)
+        return rc;
+    p->rng_open = true;
+    p->preempt = r->v->training.preemption && !r->ecs;
+    if (!p->preempt)
+        return OS_OK;
+    const struct group *g = &r->grp[G_TRAIN];
+    p->ncid = g->c.cap_nodes;
+    /* a pod holds at least one whole GPU: a node holds at most its GPUs' pods */
+    p->per_node = GPU_NODE_MAX;
+    p->cap_pods = p->ncid * p->per_node;
+    p->cpu = calloc(p->ncid, sizeof *p->cpu);
+    p->mem = calloc(p->ncid, sizeof *p->mem);
+    p->gpu = calloc(p->ncid, sizeof *p->gpu);
+    p->ok = calloc(p->ncid, sizeof *p->ok);
+    p->head = calloc(p->ncid + 1, sizeof *p->head);
+    p->pods_on = calloc(p->cap_pods, sizeof *p->pods_on);
+    p->cand = calloc(p->per_node, sizeof *p->cand);
+    p->cur = calloc(p->per_node, sizeof *p->cur);
+    p->best = calloc(p->per_node, sizeof *p->best);
+    p->vjobs = calloc(p->cap_pods, sizeof *p->vjobs);
+    if (!p->cpu || !p->mem || !p->gpu || !p->ok || !p->head || !p->pods_on || !p->cand || !p->cur ||
+        !p->best || !p->vjobs)
+        return os_errorf(err, OS_ENOMEM, "out of memory");
+    return OS_OK;
+}
+
+static void prio_teardown(struct run *r)
+{
+    struct train_prio *p = &r->prio;
+    if (p->rng_open)
+        rng_destroy(&p->rng);
+    p->rng_open = false;
+    free(p->cpu);
+    free(p->mem);
+    free(p->gpu);
+    free(p->ok);
+    free(p->head);
+    free(p->pods_on);
+    free(p->cand);
+    free(p->cur);
+    free(p->best);
+    free(p->vjobs);
 }
 
 /* Places and counts pending work; asks Karpenter for capacity if needed. */
@@ -89,6 +201,8 @@ int train_setup(struct run *r, struct os_error *err)
     if ((rc = training_gen_init(&r->gen, &gc, err)))
         return rc;
     r->gen_open = true;
+    if ((rc = prio_setup(r, err)))
+        return rc;
     r->pending_pods = 0;
     r->alloc_gpus = 0;
     if (training_gen_next(&r->gen, &r->next))
@@ -103,7 +217,7 @@ static int job_new(struct run *r, uint32_t id, uint32_t gpus)
     int rc = sim_grow((void **)&r->jobs, &r->cap_jobs, sizeof *r->jobs, id + 1, &r->err);
     if (rc)
         return rc;
-    uint32_t per = (uint32_t)g->type->gpus;
+    uint32_t per = g->gpus_max; /* the largest node of the group's types */
     struct job *j = &r->jobs[id];
     memset(j, 0, sizeof *j);
     j->pods = gpus <= per ? 1 : gpus / per;
@@ -116,6 +230,17 @@ static int job_new(struct run *r, uint32_t id, uint32_t gpus)
                        r->njob_pl + j->pods, &r->err)))
         return rc;
     r->njob_pl += j->pods;
+    const struct scenario_training *tr = &r->sc->workload.training;
+    if (tr->npriorities) {
+        unsigned c = 0;
+        if (r->prio.n > 1) {
+            double u = gsl_rng_uniform(r->prio.rng.r);
+            while (u >= r->prio.cum[c])
+                c++;
+        }
+        j->pclass = (uint8_t)c;
+        j->prio = tr->priorities[c].value;
+    }
     if (r->ecs && g->ncp > 1) {
         uint32_t cur[2] = {0, 0};
         for (uint32_t i = 0; i < id; i++)
@@ -174,7 +299,8 @@ static bool place_gang(struct run *r, uint32_t id)
     for (k = 0; k < j->pods; k++)
         r->nodes[r->job_node[j->pl0 + k]].tasks++;
     int64_t done;
-    if (training_start(&r->book, id, now, g->rel_speed, &done, &r->err) != OS_OK ||
+    double speed = sim_nodes_speed(r, &r->job_node[j->pl0], j->pods);
+    if (training_start(&r->book, id, now, speed, &done, &r->err) != OS_OK ||
         engine_schedule(&r->e, done, ev_job_done, r, id, &j->ev, &r->err) != OS_OK) {
         sim_fail(r, OS_EINVAL);
         return false;
@@ -183,38 +309,8 @@ static bool place_gang(struct run *r, uint32_t id)
     j->placed_us = now;
     r->pending_pods -= j->pods;
     r->alloc_gpus += (double)j->pods * j->gpus_per_pod;
+    r->prio.alloc[j->pclass] += (int64_t)j->pods * j->gpus_per_pod;
     return true;
-}
-
-uint32_t train_try_place(struct run *r)
-{
-    struct group *g = &r->grp[G_TRAIN];
-    uint32_t left = 0;
-    if (!r->pending_pods)
-        return 0;
-    /* free whole GPUs on schedulable nodes: a quick bound before placing */
-    int64_t free_gpus = 0;
-    for (uint32_t i = 0; i < r->nnodes; i++) {
-        const struct node *n = &r->nodes[i];
-        if (n->g == G_TRAIN && n->state == N_READY)
-            free_gpus += g->c.res_free[n->cid];
-    }
-    uint32_t first = NO_IDX;
-    for (uint32_t id = r->first_pending; id < r->book.njobs && !r->status; id++) {
-        if (!job_pending(r, id))
-            continue;
-        struct job *j = &r->jobs[id];
-        int64_t need = (int64_t)j->pods * j->gpus_per_pod;
-        if (need <= free_gpus && place_gang(r, id)) {
-            free_gpus -= need;
-            continue;
-        }
-        left += j->pods;
-        if (first == NO_IDX)
-            first = id;
-    }
-    r->first_pending = first == NO_IDX ? r->book.njobs : first;
-    return left;
 }
 
 /* Releases job id's pods and books their GPU time on their nodes. */
@@ -234,6 +330,362 @@ static void release_gang(struct run *r, uint32_t id)
     }
     j->placed = false;
     r->alloc_gpus -= (double)j->pods * j->gpus_per_pod;
+    r->prio.alloc[j->pclass] -= (int64_t)j->pods * j->gpus_per_pod;
+}
+
+/* Interrupts running job id now (a spot reclaim or a preemption): it loses
+ * the work since its last checkpoint and waits again. */
+static bool job_requeue(struct run *r, uint32_t id)
+{
+    struct job *j = &r->jobs[id];
+    engine_cancel(&r->e, j->ev);
+    j->ev = 0;
+    release_gang(r, id);
+    CHECK_FALSE(r, training_interrupt(&r->book, id, engine_now(&r->e), NULL, &r->err));
+    r->pending_pods += j->pods;
+    if (id < r->first_pending)
+        r->first_pending = id;
+    return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Placement by priority, and DefaultPreemption                               */
+
+/* Whole GPUs free on READY training nodes. */
+static int64_t free_whole_gpus(const struct run *r)
+{
+    const struct group *g = &r->grp[G_TRAIN];
+    int64_t free_gpus = 0;
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        const struct node *n = &r->nodes[i];
+        if (n->g == G_TRAIN && n->state == N_READY)
+            free_gpus += g->c.res_free[n->cid];
+    }
+    return free_gpus;
+}
+
+/* A pod of job id: its CPU (milli) and memory (MiB), as place_gang asks. */
+static void pod_size(const struct run *r, const struct job *j, int32_t *cpu, int32_t *mem)
+{
+    const struct scenario_training *tr = &r->sc->workload.training;
+    *cpu = (int32_t)llround(tr->cpu_per_gpu * j->gpus_per_pod * 1000);
+    *mem = (int32_t)llround(tr->memory_gib_per_gpu * j->gpus_per_pod * 1024);
+}
+
+/* Dry run: node n has room for a pod of (cpu, mem, gpus). */
+static bool dry_fits(const struct train_prio *p, uint32_t n, int32_t cpu, int32_t mem, int32_t gpus)
+{
+    return p->cpu[n] >= cpu && p->mem[n] >= mem && p->gpu[n] >= gpus;
+}
+
+/* Dry run: adds (sign 1) or takes (-1) a pod of job v on node n. */
+static void dry_move(const struct run *r, struct train_prio *p, uint32_t v, uint32_t n, int sign)
+{
+    const struct job *j = &r->jobs[v];
+    int32_t cpu, mem;
+    pod_size(r, j, &cpu, &mem);
+    p->cpu[n] += sign * cpu;
+    p->mem[n] += sign * mem;
+    p->gpu[n] += sign * (int32_t)j->gpus_per_pod;
+}
+
+/* util.MoreImportantPod (kubernetes pkg/scheduler/util/utils.go): higher
+ * priority first, then the earlier start (the longer-running pod); the job id
+ * breaks what is left, deterministically. */
+static bool more_important(const struct run *r, uint32_t a, uint32_t b)
+{
+    const struct job *x = &r->jobs[a], *y = &r->jobs[b];
+    if (x->prio != y->prio)
+        return x->prio > y->prio;
+    if (x->placed_us != y->placed_us)
+        return x->placed_us < y->placed_us;
+    return a < b;
+}
+
+/*
+ * SelectVictimsOnNode (kubernetes pkg/scheduler/framework/plugins/
+ * defaultpreemption/default_preemption.go) on node n of the dry run, for a
+ * pod of (cpu, mem, gpus) and priority prio: remove every pod of lower
+ * priority; if the pod does not fit even then, the node is no candidate
+ * (false). Else sort them by importance (MoreImportantPod) and add them back
+ * one by one, most important first, keeping each that still lets the pod fit
+ * (the reprieve); the others, in that order, are the victims (p->cur,
+ * *nvict). No PodDisruptionBudgets, so no violating victims go first.
+ */
+static bool select_victims(const struct run *r, struct train_prio *p, uint32_t n, int32_t cpu,
+                           int32_t mem, int32_t gpus, uint32_t *nvict)
+{
+    uint32_t nc = 0;
+    int64_t fc = p->cpu[n], fm = p->mem[n], fg = p->gpu[n];
+    for (uint32_t e = p->head[n]; e < p->head[n + 1]; e++) {
+        uint32_t v = p->pods_on[e];
+        if (r->jobs[v].victim)
+            continue; /* already evicted for an earlier pod: its room is in the dry run */
+        int32_t vc, vm;
+        pod_size(r, &r->jobs[v], &vc, &vm);
+        fc += vc;
+        fm += vm;
+        fg += r->jobs[v].gpus_per_pod;
+        /* insertion by importance, most important first */
+        uint32_t i = nc++;
+        while (i > 0 && more_important(r, v, p->cand[i - 1])) {
+            p->cand[i] = p->cand[i - 1];
+            i--;
+        }
+        p->cand[i] = v;
+    }
+    if (!nc || fc < cpu || fm < mem || fg < gpus)
+        return false;
+    *nvict = 0;
+    for (uint32_t i = 0; i < nc; i++) {
+        const struct job *j = &r->jobs[p->cand[i]];
+        int32_t vc, vm;
+        pod_size(r, j, &vc, &vm);
+        if (fc - vc >= cpu && fm - vm >= mem && fg - (int64_t)j->gpus_per_pod >= gpus) {
+            fc -= vc; /* reprieved */
+            fm -= vm;
+            fg -= j->gpus_per_pod;
+        } else {
+            p->cur[(*nvict)++] = p->cand[i];
+        }
+    }
+    return true;
+}
+
+/*
+ * pickOneNodeForPreemption (kubernetes pkg/scheduler/framework/preemption/
+ * preemption.go), without score plugins: true when victims a (na of them,
+ * most important first) make a better node than victims b:
+ *   1. fewer PodDisruptionBudget violations (none here: always equal);
+ *   2. a lower highest victim priority (victims[0]);
+ *   3. a lower sum of victim priorities, each shifted by MaxInt32 + 1 so that
+ *      more victims never sum lower (upstream's comment);
+ *   4. fewer victims;
+ *   5. a later earliest start time among the highest-priority victims
+ *      (util.GetEarliestPodStartTime: victims[0] here, by the sort order);
+ *   6. else the first node (upstream: the first of a map iteration; here the
+ *      lowest node slot, since nodes are examined in slot order).
+ */
+static bool better_victims(const struct run *r, const uint32_t *a, uint32_t na, const uint32_t *b,
+                           uint32_t nb)
+{
+    int32_t ha = r->jobs[a[0]].prio, hb = r->jobs[b[0]].prio;
+    if (ha != hb)
+        return ha < hb;
+    int64_t sa = 0, sb = 0;
+    for (uint32_t i = 0; i < na; i++)
+        sa += (int64_t)r->jobs[a[i]].prio + INT64_C(2147483648);
+    for (uint32_t i = 0; i < nb; i++)
+        sb += (int64_t)r->jobs[b[i]].prio + INT64_C(2147483648);
+    if (sa != sb)
+        return sa < sb;
+    if (na != nb)
+        return na < nb;
+    return r->jobs[a[0]].placed_us > r->jobs[b[0]].placed_us;
+}
+
+/*
+ * The dry run of [U] SIM_GANG_PREEMPT for pending job id: copies the free
+ * capacity of the READY nodes, indexes the running pods of lower priority by
+ * node, then for each pod of the gang takes the first node where it fits,
+ * or else the best node by pickOneNodeForPreemption among those where
+ * SelectVictimsOnNode frees room, evicting the victims' whole gangs (their
+ * pods' room returns to the dry run). True when every pod found room; the
+ * victim gangs are then p->vjobs[0 .. p->nvjobs), flagged `victim`. Changes
+ * nothing outside the scratch.
+ */
+static bool preempt_dry_run(struct run *r, uint32_t id)
+{
+    struct train_prio *p = &r->prio;
+    const struct group *g = &r->grp[G_TRAIN];
+    const struct job *j = &r->jobs[id];
+    int32_t cpu, mem, gpus = (int32_t)j->gpus_per_pod;
+    pod_size(r, j, &cpu, &mem);
+    memset(p->ok, 0, p->ncid * sizeof *p->ok);
+    for (uint32_t i = 0; i < r->nnodes; i++) {
+        const struct node *n = &r->nodes[i];
+        if (n->g != G_TRAIN || n->state != N_READY)
+            continue;
+        p->ok[n->cid] = true;
+        p->cpu[n->cid] = g->c.cpu_free[n->cid];
+        p->mem[n->cid] = g->c.mem_free[n->cid];
+        p->gpu[n->cid] = g->c.res_free[n->cid];
+    }
+    /* the running pods of lower priority, by node (counting sort) */
+    memset(p->head, 0, (p->ncid + 1) * sizeof *p->head);
+    for (uint32_t v = 0; v < r->book.njobs; v++) {
+        const struct job *x = &r->jobs[v];
+        if (!x->placed || x->prio >= j->prio)
+            continue;
+        for (uint32_t k = 0; k < x->pods; k++)
+            p->head[r->job_pl[x->pl0 + k].node + 1]++;
+    }
+    for (uint32_t n = 0; n < p->ncid; n++)
+        p->head[n + 1] += p->head[n];
+    for (uint32_t v = 0; v < r->book.njobs; v++) {
+        const struct job *x = &r->jobs[v];
+        if (!x->placed || x->prio >= j->prio)
+            continue;
+        for (uint32_t k = 0; k < x->pods; k++)
+            p->pods_on[p->head[r->job_pl[x->pl0 + k].node]++] = v;
+    }
+    for (uint32_t n = p->ncid; n > 0; n--)
+        p->head[n] = p->head[n - 1]; /* the fill advanced each start to the next */
+    p->head[0] = 0;
+    p->nvjobs = 0;
+    for (uint32_t k = 0; k < j->pods; k++) {
+        uint32_t at = NO_IDX;
+        for (uint32_t n = 0; n < p->ncid && at == NO_IDX; n++)
+            if (p->ok[n] && dry_fits(p, n, cpu, mem, gpus))
+                at = n;
+        if (at == NO_IDX) {
+            uint32_t nbest = 0;
+            for (uint32_t n = 0; n < p->ncid; n++) {
+                uint32_t nv;
+                if (!p->ok[n] || !select_victims(r, p, n, cpu, mem, gpus, &nv))
+                    continue;
+                if (at == NO_IDX || better_victims(r, p->cur, nv, p->best, nbest)) {
+                    uint32_t *t = p->best;
+                    p->best = p->cur;
+                    p->cur = t;
+                    nbest = nv;
+                    at = n;
+                }
+            }
+            if (at == NO_IDX)
+                return false;
+            for (uint32_t i = 0; i < nbest; i++) {
+                uint32_t v = p->best[i];
+                if (r->jobs[v].victim)
+                    continue;
+                r->jobs[v].victim = true;
+                p->vjobs[p->nvjobs++] = v;
+                const struct job *x = &r->jobs[v];
+                for (uint32_t q = 0; q < x->pods; q++)
+                    dry_move(r, p, v, r->job_pl[x->pl0 + q].node, 1);
+            }
+        }
+        p->cpu[at] -= cpu; /* the preemptor's pod holds its room */
+        p->mem[at] -= mem;
+        p->gpu[at] -= gpus;
+    }
+    return true;
+}
+
+/* Pending job id may preempt: preemption is on, its class may preempt, and
+ * the free GPUs plus those of lower-priority gangs could hold it (a bound
+ * that spares the dry run when no victim set can help). */
+static bool may_preempt(const struct run *r, uint32_t id, int64_t free_gpus)
+{
+    const struct scenario_training *tr = &r->sc->workload.training;
+    const struct job *j = &r->jobs[id];
+    if (!r->prio.preempt || tr->priorities[j->pclass].preemption_policy == SCENARIO_PREEMPT_NEVER)
+        return false;
+    int64_t room = free_gpus;
+    for (unsigned c = 0; c < r->prio.n; c++)
+        if (tr->priorities[c].value < j->prio)
+            room += r->prio.alloc[c];
+    return room >= (int64_t)j->pods * j->gpus_per_pod;
+}
+
+/* Preempts for job id when the dry run finds room for the whole gang:
+ * interrupts the victim gangs, then places the gang ([U]
+ * SIM_PREEMPT_INSTANT). True when victims were interrupted (the gang runs
+ * unless the placement policy refuses a node the dry run took, e.g. for a
+ * filter it does not model: then the gang waits and the victims are lost,
+ * as when a preemptor loses its nominated node upstream). */
+static bool preempt_for(struct run *r, uint32_t id)
+{
+    struct train_prio *p = &r->prio;
+    bool found = preempt_dry_run(r, id);
+    for (uint32_t i = 0; i < p->nvjobs; i++)
+        r->jobs[p->vjobs[i]].victim = false;
+    if (!found)
+        return false;
+    for (uint32_t i = 0; i < p->nvjobs; i++) {
+        if (!job_requeue(r, p->vjobs[i]))
+            return true;
+        r->job_preemptions++;
+    }
+    /* the room is there: the dry run took it on the same free capacity; a
+     * gang the policy cannot place after all stays pending */
+    place_gang(r, id);
+    return true;
+}
+
+/* Arrival order: the only order when every job has the same priority. */
+static uint32_t try_place_fifo(struct run *r)
+{
+    uint32_t left = 0;
+    /* free whole GPUs on schedulable nodes: a quick bound before placing */
+    int64_t free_gpus = free_whole_gpus(r);
+    uint32_t first = NO_IDX;
+    for (uint32_t id = r->first_pending; id < r->book.njobs && !r->status; id++) {
+        if (!job_pending(r, id))
+            continue;
+        struct job *j = &r->jobs[id];
+        int64_t need = (int64_t)j->pods * j->gpus_per_pod;
+        if (need <= free_gpus && place_gang(r, id)) {
+            free_gpus -= need;
+            continue;
+        }
+        left += j->pods;
+        if (first == NO_IDX)
+            first = id;
+    }
+    r->first_pending = first == NO_IDX ? r->book.njobs : first;
+    return left;
+}
+
+/* Priority order: class by class, highest first, each in arrival order.
+ * Victims of a preemption have lower priority, so this pass still reaches
+ * them; the pass repeats after a preemption, since victims' other pods may
+ * have freed room for a gang tried earlier. It ends: each repeat follows a
+ * preemption that placed its gang, which swaps running gangs for one of
+ * strictly higher priority, so the running set, as a list of priorities
+ * sorted downwards, only grows lexicographically. */
+static uint32_t try_place_prio(struct run *r)
+{
+    uint32_t left;
+    bool again;
+    do {
+        again = false;
+        left = 0;
+        int64_t free_gpus = free_whole_gpus(r);
+        uint32_t first = NO_IDX;
+        for (unsigned o = 0; o < r->prio.n && !r->status; o++) {
+            unsigned c = r->prio.order[o];
+            for (uint32_t id = r->first_pending; id < r->book.njobs && !r->status; id++) {
+                struct job *j = &r->jobs[id];
+                if (j->pclass != c || !job_pending(r, id))
+                    continue;
+                int64_t need = (int64_t)j->pods * j->gpus_per_pod;
+                if (need <= free_gpus && place_gang(r, id)) {
+                    free_gpus -= need;
+                    continue;
+                }
+                if (may_preempt(r, id, free_gpus) && preempt_for(r, id)) {
+                    free_gpus = free_whole_gpus(r);
+                    if (!job_pending(r, id)) {
+                        again = true;
+                        continue;
+                    }
+                }
+                left += j->pods;
+                if (id < first)
+                    first = id;
+            }
+        }
+        r->first_pending = first == NO_IDX ? r->book.njobs : first;
+    } while (again && !r->status);
+    return left;
+}
+
+uint32_t train_try_place(struct run *r)
+{
+    if (!r->pending_pods)
+        return 0;
+    return r->prio.n < 2 ? try_place_fifo(r) : try_place_prio(r);
 }
 
 static void ev_job_done(struct engine *e, void *ctx, uint64_t arg)
@@ -248,7 +700,6 @@ static void ev_job_done(struct engine *e, void *ctx, uint64_t arg)
 
 void train_node_lost(struct run *r, uint32_t ni)
 {
-    int64_t now = engine_now(&r->e);
     for (uint32_t id = 0; id < r->book.njobs; id++) {
         struct job *j = &r->jobs[id];
         if (!j->placed)
@@ -258,14 +709,9 @@ void train_node_lost(struct run *r, uint32_t ni)
             hit = r->job_node[j->pl0 + k] == ni;
         if (!hit)
             continue;
-        engine_cancel(&r->e, j->ev);
-        j->ev = 0;
-        release_gang(r, id);
-        CHECK(r, training_interrupt(&r->book, id, now, NULL, &r->err));
+        if (!job_requeue(r, id))
+            return;
         r->job_interruptions++;
-        r->pending_pods += j->pods;
-        if (id < r->first_pending)
-            r->first_pending = id;
     }
     sim_gauges_update(r);
 }
@@ -369,11 +815,31 @@ int train_results(struct run *r, struct sim_result *o, struct os_error *err)
     sim_put(o, "goodput_pct", on && !isnan(s.goodput) ? 100.0 * s.goodput : na);
     sim_put(o, "lost_gpu_hours", on ? s.lost_gpu_hours : na);
     sim_put(o, "job_interruptions", on ? (double)r->job_interruptions : na);
+    sim_put(o, "job_preemptions", on ? (double)r->job_preemptions : na);
+    /* completed jobs of the highest and of the lowest priority class */
+    double jct[2] = {0, 0}, queue[2] = {0, 0};
+    uint32_t done[2] = {0, 0};
+    const struct train_prio *p = &r->prio;
+    for (uint32_t id = 0; on && p->n > 1 && id < r->book.njobs; id++) {
+        const struct training_job *tj = training_job(&r->book, id);
+        unsigned c = r->jobs[id].pclass;
+        int k = c == p->order[0] ? 0 : c == p->order[p->n - 1] ? 1 : -1;
+        if (tj->state != TRAINING_DONE || k < 0)
+            continue;
+        jct[k] += (double)(tj->done_us - tj->spec.arrival_us) / 1e6;
+        queue[k] += (double)tj->queue_us / 1e6;
+        done[k]++;
+    }
+    sim_put(o, "jct_mean_high_s", done[0] ? jct[0] / done[0] : na);
+    sim_put(o, "jct_mean_low_s", done[1] ? jct[1] / done[1] : na);
+    sim_put(o, "job_queue_mean_high_s", done[0] ? queue[0] / done[0] : na);
+    sim_put(o, "job_queue_mean_low_s", done[1] ? queue[1] / done[1] : na);
     return OS_OK;
 }
 
 void train_teardown(struct run *r)
 {
+    prio_teardown(r);
     if (r->gen_open)
         training_gen_destroy(&r->gen);
     if (r->book_open)

@@ -204,6 +204,7 @@ enum check_better check_metric_better(const char *metric)
                                         "spot_interruptions",
                                         "lost_gpu_hours",
                                         "job_interruptions",
+                                        "job_preemptions",
                                         "jobs_unfinished",
                                         "unscheduled",
                                         "frag_pct"};

@@ -75,17 +75,11 @@ static const char *const rp_latency[] = {"latency_p50_ms",
                                          NULL};
 static const char *const rp_gpus[] = {"gpu_alloc_pct", "gpu_util_pct", "frag_pct",
                                       "gpus_peak",     "nodes_peak",   NULL};
-static const char *const rp_jobs[] = {"jct_mean_s",
-                                      "jct_p50_s",
-                                      "jct_p99_s",
-                                      "job_queue_mean_s",
-                                      "job_queue_p99_s",
-                                      "jobs_completed",
-                                      "jobs_unfinished",
-                                      "goodput_pct",
-                                      "pending_p50_s",
-                                      "pending_p99_s",
-                                      NULL};
+static const char *const rp_jobs[] = {
+    "jct_mean_s",           "jct_p50_s",       "jct_p99_s",      "job_queue_mean_s",
+    "job_queue_p99_s",      "jct_mean_high_s", "jct_mean_low_s", "job_queue_mean_high_s",
+    "job_queue_mean_low_s", "job_preemptions", "jobs_completed", "jobs_unfinished",
+    "goodput_pct",          "pending_p50_s",   "pending_p99_s",  NULL};
 static const char *const rp_spot[] = {"spot_interruptions", "job_interruptions", "lost_gpu_hours",
                                       NULL};
 

@@ -22,9 +22,11 @@ const char *const scenario_service_scaler_names[] = {"hpa", "keda", NULL};
 const char *const scenario_launch_names[] = {"ec2", "fargate", NULL};
 const char *const scenario_ecs_policy_names[] = {"target_tracking", "step", NULL};
 const char *const scenario_adjust_names[] = {"change", "percent", "exact", NULL};
+const char *const scenario_preemption_policy_names[] = {"PreemptLowerPriority", "Never", NULL};
 static const char *const hpa_select_names[] = {"Max", "Min", "Disabled", NULL};
 static const char *const hpa_policy_names[] = {"Pods", "Percent", NULL};
 const char *const scenario_node_scaler_names[] = {"karpenter", "cluster-autoscaler", NULL};
+const char *const scenario_consolidation_names[] = {"WhenEmptyOrUnderutilized", "WhenEmpty", NULL};
 /* in the order of enum ca_expander */
 const char *const scenario_ca_expander_names[] = {
     "least-waste", "random", "most-pods", "least-nodes", "priority", "price", NULL};
@@ -181,6 +183,9 @@ static void capacity_defaults(void *obj)
     c->budget_pct = 10;
     c->batch_idle_us = 1000000;
     c->batch_max_us = 10000000;
+    c->consolidation_policy = SCENARIO_CONSOLIDATE_UNDERUTILIZED;
+    c->expire_after_us = 720 * 3600 * INT64_C(1000000); /* Karpenter v1 default */
+    c->limits_gpus = 0;
     c->autoscaler = SCENARIO_NODES_KARPENTER;
     c->ca_expander = 0;
     c->ca_utilization_threshold = 0.5;
@@ -205,6 +210,12 @@ static const struct schema_field capacity_fields[] = {
                      "seconds in [0, 600]"),
     SCHEMA_F_SECONDS(struct scenario_capacity, batch_max_us, "batch_max_s", 0, 600, 0,
                      "seconds in [0, 600]"),
+    SCHEMA_F_ENUM(struct scenario_capacity, consolidation_policy, "consolidation_policy",
+                  scenario_consolidation_names, 0),
+    SCHEMA_F_SECONDS(struct scenario_capacity, expire_after_us, "expire_after_s", 0, 366 * DAY_S, 0,
+                     "seconds in [0, 31622400] (0 = Never)"),
+    SCHEMA_F_INT(struct scenario_capacity, limits_gpus, "limits_gpus", 0, 1000000, 0,
+                 "a number of GPUs >= 0 (0 = no limit)"),
     SCHEMA_F_ENUM(struct scenario_capacity, autoscaler, "autoscaler", scenario_node_scaler_names,
                   0),
     SCHEMA_F_ENUM(struct scenario_capacity, ca_expander, "ca_expander", scenario_ca_expander_names,
@@ -283,6 +294,9 @@ static void vtraining_defaults(void *obj)
 static const struct schema_field vtraining_fields[] = {
     SCHEMA_F_STRING(struct scenario_variant_training, instance_type, "instance_type", 0,
                     "an instance type of the catalog"),
+    SCHEMA_F_SCALARS(struct scenario_variant_training, instance_types, ninstance_types,
+                     "instance_types", SCHEMA_STRING, 1, 0, 0, 0,
+                     "a list of catalog instance types"),
     SCHEMA_F_STRING(struct scenario_variant_training, placement, "placement", 0,
                     "a placement policy name"),
     SCHEMA_F_INT(struct scenario_variant_training, min_nodes, "min_nodes", 0, 10000, 0,
@@ -293,6 +307,7 @@ static const struct schema_field vtraining_fields[] = {
     SCHEMA_F_SECONDS(struct scenario_variant_training, ckpt_interval_us, "checkpoint_interval_s",
                      -1, 7 * DAY_S, 0,
                      "seconds in [0, 604800] (0 = never), or -1 for the workload's"),
+    SCHEMA_F_BOOL(struct scenario_variant_training, preemption, "preemption", 0),
 };
 static const struct schema vtraining_schema = {"training", vtraining_fields,
                                                sizeof vtraining_fields / sizeof vtraining_fields[0],
@@ -318,6 +333,9 @@ static const struct schema_field vfleet_fields[] = {
                     "a speed relative to a V100 in (0, 10]"),
     SCHEMA_F_STRING(struct scenario_variant_fleet, instance_type, "instance_type", 0,
                     "an instance type of the catalog"),
+    SCHEMA_F_SCALARS(struct scenario_variant_fleet, instance_types, ninstance_types,
+                     "instance_types", SCHEMA_STRING, 1, 0, 0, 0,
+                     "a list of catalog instance types"),
     SCHEMA_F_STRING(struct scenario_variant_fleet, placement, "placement", 0,
                     "a placement policy name"),
     SCHEMA_F_ENUM(struct scenario_variant_fleet, sharing, "sharing", scenario_sharing_names, 0),
@@ -385,6 +403,8 @@ static const struct schema_field variant_fields[] = {
                   scenario_orchestrator_names, 0),
     SCHEMA_F_STRING(struct scenario_variant, instance_type, "instance_type", 0,
                     "a catalog instance type such as \"g5.xlarge\""),
+    SCHEMA_F_SCALARS(struct scenario_variant, instance_types, ninstance_types, "instance_types",
+                     SCHEMA_STRING, 1, 0, 0, 0, "a list of catalog instance types"),
     SCHEMA_F_ENUM(struct scenario_variant, sharing, "sharing", scenario_sharing_names, 0),
     SCHEMA_F_INT(struct scenario_variant, replicas_per_gpu, "replicas_per_gpu", 1, 48, 0,
                  "an integer in [1, 48]"),
@@ -541,6 +561,27 @@ static const struct schema_field gang_fields[] = {
 static const struct schema gang_schema = {
     "a gang", gang_fields, sizeof gang_fields / sizeof gang_fields[0], gang_defaults};
 
+static void priority_defaults(void *obj)
+{
+    struct scenario_priority *p = obj;
+    p->value = 0;
+    p->weight = 1;
+    p->preemption_policy = SCENARIO_PREEMPT_LOWER;
+}
+/* value: a PriorityClass value, a 32-bit integer of at most 1e9 (larger ones
+ * are reserved for system classes). */
+static const struct schema_field priority_fields[] = {
+    SCHEMA_F_INT(struct scenario_priority, value, "value", -2147483648.0, 1e9, SCHEMA_REQUIRED,
+                 "an integer priority in [-2147483648, 1000000000]"),
+    SCHEMA_F_DOUBLE(struct scenario_priority, weight, "weight", 0, 1e9, 0,
+                    "a non-negative relative weight"),
+    SCHEMA_F_ENUM(struct scenario_priority, preemption_policy, "preemption_policy",
+                  scenario_preemption_policy_names, 0),
+};
+static const struct schema priority_schema = {"a priority class", priority_fields,
+                                              sizeof priority_fields / sizeof priority_fields[0],
+                                              priority_defaults};
+
 static void training_fill(struct scenario_training *t)
 {
     memset(t, 0, sizeof *t);
@@ -593,6 +634,8 @@ static const struct schema_field training_fields[] = {
                  "an integer >= 0 (0 = no limit)"),
     SCHEMA_F_SECONDS(struct scenario_training, arrivals_until_us, "arrivals_until_s", 0,
                      366 * DAY_S, 0, "seconds >= 0 (0 = the whole run)"),
+    SCHEMA_F_ARRAY(struct scenario_training, priorities, npriorities, "priorities",
+                   &priority_schema, 1, 0),
 };
 static const struct schema training_schema = {"training", training_fields,
                                               sizeof training_fields / sizeof training_fields[0],
@@ -750,6 +793,45 @@ static void check_range(const char *file, const char *path, const double *r, str
         schema_diag_add(d, "%s: %s: the range [%g, %g] has min > max", file, path, r[0], r[1]);
 }
 
+/* The instance types of one node group, $.variants[i].<pre>instance_types:
+ * no repeats; instance_type defaults to the first and must be one of them;
+ * ECS (one Auto Scaling group per capacity provider) and the Cluster
+ * Autoscaler (one ASG per group) take one type. */
+static void check_types(const char *file, unsigned i, const char *pre, char *type, size_t size,
+                        char (*types)[48], unsigned n, const struct scenario_variant *v,
+                        struct schema_diag *d)
+{
+    if (!n)
+        return;
+    bool listed = false;
+    for (unsigned k = 0; k < n; k++) {
+        listed = listed || strcmp(types[k], type) == 0;
+        for (unsigned j = 0; j < k; j++)
+            if (strcmp(types[j], types[k]) == 0)
+                schema_diag_add(d,
+                                "%s: $.variants[%u].%sinstance_types[%u]: '%s' repeats "
+                                "instance_types[%u]",
+                                file, i, pre, k, types[k], j);
+    }
+    if (!type[0])
+        snprintf(type, size, "%s", types[0]);
+    else if (!listed)
+        schema_diag_add(d, "%s: $.variants[%u].%sinstance_type: '%s' is not one of instance_types",
+                        file, i, pre, type);
+    if (n > 1 && v->orchestrator == SCENARIO_ORCH_ECS)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].%sinstance_types: %u types, but an ECS capacity "
+                        "provider is one Auto Scaling group of one instance type here (give one "
+                        "type, or run the group on EKS with Karpenter)",
+                        file, i, pre, n);
+    else if (n > 1 && v->capacity.autoscaler == SCENARIO_NODES_CA)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].%sinstance_types: %u types, but the Cluster "
+                        "Autoscaler scales one ASG of one instance type per node group here "
+                        "(give one type, or use capacity.autoscaler \"karpenter\")",
+                        file, i, pre, n);
+}
+
 static void check_simulation(const char *file, struct scenario *sc, struct schema_diag *d)
 {
     const struct scenario_inference *f = &sc->workload.inference;
@@ -790,6 +872,16 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
     check_range(file, "$.cluster.nodes.fargate_start_s", sc->cluster.nodes.fargate_start_s, d);
     for (unsigned i = 0; i < sc->nvariants; i++) {
         struct scenario_variant *v = &sc->variants[i];
+        if (sc->workload.has_inference)
+            check_types(file, i, "", v->instance_type, sizeof v->instance_type, v->instance_types,
+                        v->ninstance_types, v, d);
+        if (sc->workload.has_fleet && v->fleet.launch_type == SCENARIO_LAUNCH_EC2)
+            check_types(file, i, "fleet.", v->fleet.instance_type, sizeof v->fleet.instance_type,
+                        v->fleet.instance_types, v->fleet.ninstance_types, v, d);
+        if (sc->workload.has_training)
+            check_types(file, i, "training.", v->training.instance_type,
+                        sizeof v->training.instance_type, v->training.instance_types,
+                        v->training.ninstance_types, v, d);
         if (v->orchestrator == SCENARIO_ORCH_NONE)
             schema_diag_add(d, "%s: $.variants[%u].orchestrator: expected \"ecs\" or \"eks\"", file,
                             i);
@@ -900,6 +992,14 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                          v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory"
                                                               : "k8s-default");
         }
+        /* ECS has no preemption: a task that does not fit waits */
+        if (v->orchestrator == SCENARIO_ORCH_ECS && vt->preemption_given && vt->preemption)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].training.preemption: ECS has no preemption (a "
+                            "task that does not fit waits); expected false or absent",
+                            file, i);
+        if (!vt->preemption_given)
+            vt->preemption = v->orchestrator == SCENARIO_ORCH_EKS;
     }
     if (sc->workload.has_training) {
         const struct scenario_training *t = &sc->workload.training;
@@ -913,6 +1013,18 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                             "%s: $.workload.training.max_duration_s: %g is below min_duration_s "
                             "%g",
                             file, t->max_duration_s, t->min_duration_s);
+        double pw = 0;
+        for (unsigned k = 0; k < t->npriorities; k++) {
+            pw += t->priorities[k].weight;
+            for (unsigned j = 0; j < k; j++)
+                if (t->priorities[j].value == t->priorities[k].value)
+                    schema_diag_add(d,
+                                    "%s: $.workload.training.priorities[%u].value: %d repeats "
+                                    "priorities[%u] (each class needs its own value)",
+                                    file, k, t->priorities[k].value, j);
+        }
+        if (t->npriorities && !(pw > 0))
+            schema_diag_add(d, "%s: $.workload.training.priorities: the weights sum to 0", file);
     }
 }
 
@@ -1006,6 +1118,14 @@ static int load_tree(const char *name, cJSON *root, const char *const *sets, siz
     memset(sc, 0, sizeof *sc);
     snprintf(sc->file, sizeof sc->file, "%s", name);
     schema_decode(&scenario_schema, root, sc, name, "$", d);
+    /* variants[].training.preemption defaults by orchestrator (check) */
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
+    for (unsigned i = 0; i < sc->nvariants && cJSON_IsArray(vars); i++) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(vars, (int)i),
+                                                          "training");
+        sc->variants[i].training.preemption_given =
+            cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(t, "preemption"));
+    }
     /* A replay runs until its last deletion unless duration_s is given. */
     if (sc->kind == SCENARIO_REPLAY && !cJSON_GetObjectItemCaseSensitive(root, "duration_s"))
         sc->duration_us = 0;

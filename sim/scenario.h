@@ -26,6 +26,7 @@
 #define SCENARIO_MAX_REFERENCE 32
 #define SCENARIO_PATH_LEN      1024
 #define SCENARIO_MAX_CHECKS    64
+#define SCENARIO_MAX_TYPES     8 /* instance types of one node group (a NodePool's list) */
 
 enum scenario_kind { SCENARIO_PACKING = 0, SCENARIO_SIMULATION = 1, SCENARIO_REPLAY = 2 };
 enum scenario_orchestrator { SCENARIO_ORCH_NONE = 0, SCENARIO_ORCH_ECS = 1, SCENARIO_ORCH_EKS = 2 };
@@ -75,6 +76,11 @@ struct scenario_hpa_rules {
     unsigned npolicies; /* 0: the default policies */
 };
 enum scenario_node_scaler { SCENARIO_NODES_KARPENTER = 0, SCENARIO_NODES_CA = 1 };
+/* Karpenter's spec.disruption.consolidationPolicy of a NodePool. */
+enum scenario_consolidation {
+    SCENARIO_CONSOLIDATE_UNDERUTILIZED = 0, /* WhenEmptyOrUnderutilized (the default) */
+    SCENARIO_CONSOLIDATE_EMPTY = 1,         /* WhenEmpty */
+};
 
 /* Service scaling of the inference replicas: ECS target tracking, the HPA,
  * or (EKS) KEDA's aws-sqs-queue scaler on the service's queue. */
@@ -117,6 +123,11 @@ struct scenario_capacity {
     int budget_pct;               /* Karpenter disruption budget, nodes % (10) */
     int64_t batch_idle_us;        /* Karpenter batch idle duration (1 s) */
     int64_t batch_max_us;         /* Karpenter batch max duration (10 s) */
+    /* Karpenter NodePool settings, the same for every node group of the
+     * variant (each group is its own NodePool; models/sim_karpenter.c) */
+    int consolidation_policy; /* enum scenario_consolidation (WhenEmptyOrUnderutilized) */
+    int64_t expire_after_us;  /* expireAfter (720 h); 0 = Never */
+    int limits_gpus;          /* spec.limits of each group's NodePool, GPUs (0 = none) */
     /* Cluster Autoscaler (models/autoscale/cluster_autoscaler.h) */
     int ca_expander;                 /* enum ca_expander order: least-waste (0) */
     double ca_utilization_threshold; /* --scale-down-utilization-threshold (0.5) */
@@ -156,11 +167,20 @@ enum scenario_log_estimate {
 
 /* The training node group of a variant (when the workload has training). */
 struct scenario_variant_training {
-    char instance_type[48];   /* catalog type of the training node group (required) */
+    char instance_type[48]; /* catalog type of the training node group (required) */
+    /* EKS with Karpenter: the NodePool's types ([] = instance_type alone;
+     * instance_type defaults to the first and must be one of them) */
+    char instance_types[SCENARIO_MAX_TYPES][48];
+    unsigned ninstance_types;
     char placement[64];       /* placement policy (the variant's orchestrator default) */
     int min_nodes, max_nodes; /* (0, 16) */
     struct scenario_spot spot;
     int64_t ckpt_interval_us; /* overrides workload.training's when >= 0 (-1) */
+    /* EKS: a pending gang may preempt running gangs of lower priority
+     * (kube-scheduler's DefaultPreemption, models/sim_train.c). Absent: true
+     * on EKS, false on ECS (which has no preemption; true is refused). */
+    bool preemption;
+    bool preemption_given; /* the key was in the file (set by the loader) */
 };
 
 /* The small-model fleet's node group of a variant (when the workload has a
@@ -168,9 +188,11 @@ struct scenario_variant_training {
 enum scenario_launch { SCENARIO_LAUNCH_EC2 = 0, SCENARIO_LAUNCH_FARGATE = 1 };
 
 struct scenario_variant_fleet {
-    int launch_type;           /* enum scenario_launch (ec2): fargate runs the models on CPU */
-    double fargate_speed;      /* fargate: a task's speed relative to a V100 (0.03) [U] */
-    char instance_type[48];    /* catalog type of the fleet's node group (required for ec2) */
+    int launch_type;        /* enum scenario_launch (ec2): fargate runs the models on CPU */
+    double fargate_speed;   /* fargate: a task's speed relative to a V100 (0.03) [U] */
+    char instance_type[48]; /* catalog type of the fleet's node group (required for ec2) */
+    char instance_types[SCENARIO_MAX_TYPES][48]; /* as the variant's instance_types */
+    unsigned ninstance_types;
     char placement[64];        /* placement policy (the variant's orchestrator default) */
     int sharing;               /* enum scenario_sharing (whole) */
     int replicas_per_gpu;      /* TIMESLICE/MPS: R (4) */
@@ -197,8 +219,13 @@ struct scenario_variant {
     unsigned nreference;
     double reference_alloc_pct[SCENARIO_MAX_REFERENCE][2]; /* published (arrived %, alloc %) */
     /* simulation kind */
-    int orchestrator;          /* enum scenario_orchestrator */
-    char instance_type[48];    /* catalog type of the node pool */
+    int orchestrator;       /* enum scenario_orchestrator */
+    char instance_type[48]; /* catalog type of the node pool */
+    /* EKS with Karpenter: the NodePool's instance types ([] = instance_type
+     * alone; instance_type defaults to the first and must be one of them).
+     * ECS and the Cluster Autoscaler take one type per node group. */
+    char instance_types[SCENARIO_MAX_TYPES][48];
+    unsigned ninstance_types;
     int sharing;               /* enum scenario_sharing */
     int replicas_per_gpu;      /* TIMESLICE/MPS: R (2) */
     char mig_profile[32];      /* MIG (single strategy): e.g. "3g.40gb" */
@@ -245,6 +272,22 @@ struct scenario_gang {
 
 #define SCENARIO_MAX_GANGS 16
 
+/* PriorityClass.preemptionPolicy of a priority class. */
+enum scenario_preemption_policy {
+    SCENARIO_PREEMPT_LOWER = 0, /* PreemptLowerPriority (the default) */
+    SCENARIO_PREEMPT_NEVER = 1, /* Never: queued by priority, never preempts */
+};
+
+/* One priority class of the training jobs (a Kubernetes PriorityClass; on ECS
+ * only the order in which pending jobs are started). */
+struct scenario_priority {
+    int value;             /* higher wins; distinct across the classes */
+    double weight;         /* relative share of the jobs (1) */
+    int preemption_policy; /* enum scenario_preemption_policy (PreemptLowerPriority) */
+};
+
+#define SCENARIO_MAX_PRIORITIES 8
+
 /* A Poisson stream of gang-scheduled training jobs (models/workload/training). */
 struct scenario_training {
     double rate_per_hour;                  /* job arrivals per hour (required) */
@@ -261,6 +304,10 @@ struct scenario_training {
     double memory_gib_per_gpu;   /* GiB per GPU of the gang (32) */
     int max_jobs;                /* stop the stream after this many (0 = none) */
     int64_t arrivals_until_us;   /* no arrivals after this (0 = the whole run) */
+    /* priority classes, each job draws one independently of its gang size
+     * (none: every job has priority 0) */
+    struct scenario_priority priorities[SCENARIO_MAX_PRIORITIES];
+    unsigned npriorities;
 };
 
 /* Node lifecycle timings (MODELS.md section 6), uniform ranges in seconds. */
@@ -334,10 +381,12 @@ extern const char *const scenario_spot_price_names[];
 extern const char *const scenario_log_estimate_names[];
 extern const char *const scenario_service_scaler_names[];
 extern const char *const scenario_node_scaler_names[];
+extern const char *const scenario_consolidation_names[];
 extern const char *const scenario_ca_expander_names[];
 extern const char *const scenario_launch_names[];
 extern const char *const scenario_ecs_policy_names[];
 extern const char *const scenario_adjust_names[];
+extern const char *const scenario_preemption_policy_names[];
 
 /* Reads FILE, applies the `--set PATH=VALUE` overrides in order, and decodes
  * it into *sc. Every problem is added to d as one line (file, JSON path, what

@@ -10,11 +10,14 @@
  * warm-up. Prints one JSON object:
  *   {"placement":[{"policy":NAME,"nodes":N,"cluster":"synthetic"|"openb",
  *                  "workload":"whole"|"shared","placements_per_s":X,
- *                  "node_evals_per_s":Y,"filter_node_evals_per_s":Z,
- *                  "gpu_alloc_pct":P},...]}
+ *                  "node_evals_per_s":Y,"filter_calls_per_s":F,
+ *                  "filter_node_evals_per_s":Z,"gpu_alloc_pct":P},...]}
  * node_evals_per_s counts the nodes the filter examined per second of whole
  * decisions (filter + score + select + bind, with the churn's releases);
- * filter_node_evals_per_s the same for the filter alone.
+ * filter_calls_per_s the filter passes per second of the filter alone and
+ * filter_node_evals_per_s the nodes they examined. Nodes that the cluster's
+ * availability index rules out for a whole-GPU request are not examined and
+ * not counted (bench_placement.c says exactly what counts).
  */
 #ifndef ORCHSIM_BENCH_PLACEMENT_H
 #define ORCHSIM_BENCH_PLACEMENT_H

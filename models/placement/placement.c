@@ -8,8 +8,11 @@
  * full check (placement_node_fits) only when its flags byte or the request says
  * something rare is involved (taints, MIG mixed strategy, selectors,
  * constraints, GPU model restrictions, an unschedulable node). Requests for k
- * whole units scan only the nodes set in the cluster's avail_bits[k] bitmap
- * (in node order), unless the policy asks for kube-scheduler's sampled scan.
+ * whole units, with either scan (all nodes, or kube-scheduler's sampled one),
+ * visit only the nodes set in the cluster's avail_bits[k] bitmap, a 64-node
+ * word at a time, and need only free CPU and memory for the nodes also in
+ * plain_bits (see "the indexed scan" below). Nothing here allocates per
+ * decision.
  */
 #include "models/placement/placement.h"
 
@@ -351,17 +354,8 @@ static inline bool placement_check(const struct cluster *c, const struct pod_req
     return ok;
 }
 
-/* Bits set in a 16-bit value (SWAR: __builtin_popcount is a library call
+/* Bits set in a 64-bit value (SWAR: __builtin_popcountll is a library call
  * without -mpopcnt). */
-static inline uint32_t placement_popcount16(uint32_t x)
-{
-    x = x - ((x >> 1) & 0x5555u);
-    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
-    x = (x + (x >> 4)) & 0x0f0fu;
-    return (x + (x >> 8)) & 0x1fu;
-}
-
-/* Bits set in a 64-bit value (SWAR). */
 static inline uint32_t placement_popcount64(uint64_t x)
 {
     x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
@@ -424,15 +418,14 @@ __attribute__((always_inline)) static inline uint32_t placement_mask16(const str
     return m;
 }
 
-/* Filters nodes b..b+15 restricted to `want`, appending in node order until
- * *k reaches limit. Returns the offset after the last node taken when the
- * limit was reached, or 16. */
+/* Filters nodes b..b+15, appending in node order until *k reaches limit.
+ * Returns the offset after the last node taken when the limit was reached, or
+ * 16. */
 __attribute__((always_inline)) static inline uint32_t
 placement_block16(const struct cluster *c, const struct pod_req *r, const struct placement_q *q,
-                  uint32_t b, uint32_t want, uint32_t *cand, uint32_t *k, uint32_t limit)
+                  uint32_t b, uint32_t *cand, uint32_t *k, uint32_t limit)
 {
-    uint32_t slow, m = placement_mask16(q, b, &slow) & want;
-    slow &= want;
+    uint32_t slow, m = placement_mask16(q, b, &slow);
     while (slow) {
         uint32_t i = (uint32_t)__builtin_ctz(slow);
         slow &= slow - 1;
@@ -463,7 +456,7 @@ static uint32_t placement_scan(const struct cluster *c, const struct pod_req *r,
     uint32_t kk = *k, n = from;
 #if defined(__SSE2__)
     while (n + 16 <= to && kk < limit) {
-        uint32_t used = placement_block16(c, r, q, n, 0xffffu, cand, &kk, limit);
+        uint32_t used = placement_block16(c, r, q, n, cand, &kk, limit);
         n += used;
         if (used < 16) {
             *k = kk;
@@ -787,7 +780,7 @@ uint32_t placement_filter(struct placer *p, const struct cluster *c, const struc
 
     if (q.avail) {
         /* only the nodes in the index, word by word (placement_legacy_first) */
-        uint32_t sum_words = (nn + 4095) / 4096;
+        uint32_t words = (nn + 63) / 64, sum_words = (words + 63) / 64;
         for (uint32_t sw = 0; sw < sum_words; sw++) {
             for (uint64_t s = q.avail_sum[sw]; s; s &= s - 1) {
                 uint32_t w = sw * 64 + (uint32_t)__builtin_ctzll(s);

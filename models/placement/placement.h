@@ -9,8 +9,12 @@
  *      required node affinity, ECS constraints) in the placer's scratch array.
  *      ops->flags selects the scan: PLACER_F_SAMPLE stops after
  *      numFeasibleNodesToFind feasible nodes starting at a rotating index
- *      (kube-scheduler); otherwise every feasible node is found, in node order,
- *      using the cluster's availability bitmaps for whole-unit GPU requests.
+ *      (kube-scheduler), in node order; otherwise every feasible node is
+ *      found, in node order except for one kept quirk of whole-unit requests
+ *      (placement_legacy_first in placement.c). Either scan of a request for
+ *      whole units visits only the nodes of the cluster's availability index
+ *      (avail_bits) and, for most of them, reads only free CPU and memory
+ *      (plain_bits); the feasible set is the same as a full scan's.
  *   2. Score (the policy): ops->score() scores the feasible nodes in one batch
  *      call (no indirect call per node). A policy may have several stages
  *      (ops->stages): after each stage only the best-scoring nodes remain
@@ -253,11 +257,14 @@ struct placer {
     void *state;             /* the policy's own (ops->init) */
     struct placer_opts opts; /* copy of the options (shapes pointer not deep-copied) */
     uint32_t cap;            /* scratch entries (cluster cap_nodes) */
-    uint32_t *cand;          /* feasible nodes of the current decision */
+    uint32_t *cand;          /* feasible nodes of the current decision (cap entries
+                                and some slack the filter may scribble on) */
     int64_t *score;          /* their scores */
     int64_t *tmp;            /* workspace for ops->score */
     uint32_t next_start;     /* PLACER_F_SAMPLE: rotating start index */
-    uint64_t node_evals;     /* nodes examined by the filter, cumulative */
+    uint64_t node_evals;     /* nodes examined by the filter, cumulative: nodes whose
+                                columns it read to decide them (a node the
+                                availability index rules out is not examined) */
     uint64_t decisions;      /* decisions made, cumulative */
 };
 
@@ -321,7 +328,8 @@ void placement_release(struct cluster *c, const struct placement *pl);
 bool placement_node_fits(const struct cluster *c, const struct pod_req *r, uint32_t n);
 
 /* Fills cand with feasible nodes the way placer_decide does, for ops flags
- * `flags`, updating p->next_start and p->node_evals. Returns the count. */
+ * `flags`, updating p->next_start (by the node slots passed, skipped ones
+ * included) and p->node_evals (by the nodes examined). Returns the count. */
 uint32_t placement_filter(struct placer *p, const struct cluster *c, const struct pod_req *r);
 
 /* True if the node's taints are all tolerated for scheduling (NoSchedule and
