@@ -14,8 +14,9 @@
  * - [U] SIM_GANG: all pods of a gang are placed at once or none is (the
  *   Kubernetes coscheduling plugin's PodGroup with minMember = pods; on ECS,
  *   a batch controller that calls RunTask only when the whole gang fits, as
- *   AWS Batch multi-node jobs do). Pending gangs are tried in arrival order
- *   and a gang that does not fit does not block smaller ones behind it.
+ *   AWS Batch multi-node jobs do). Pending gangs are tried in queue order
+ *   (below) and a gang that does not fit does not block smaller ones behind
+ *   it.
  * - [U] SIM_TRAIN_BUSY: a gang's GPUs count as used for as long as they are
  *   allocated (restart overhead and checkpoint writes included).
  * - [U] SIM_TRAIN_SPEED: a gang runs at its GPU model's relative speed with
@@ -38,8 +39,12 @@
  *   fit, DefaultPreemption's PostFilter is simulated for each of its pods in
  *   turn on a dry-run copy of the free CPU, memory and GPUs of the READY
  *   nodes (preempt_dry_run): SelectVictimsOnNode on every node, then
- *   pickOneNodeForPreemption (see there, with the sources). A pod that fits
- *   a node without victims takes the first such node.
+ *   pickOneNodeForPreemption (see there, with the sources). [U] A pod that
+ *   fits a node without victims takes the first such node in the dry run.
+ *   Preemption is tried as soon as the gang does not fit, in the same
+ *   scheduling pass (PostFilter runs in the pod's scheduling cycle), so a
+ *   preemptor does not wait for Karpenter; its victims, pending again, may
+ *   make Karpenter launch nodes.
  * - [U] SIM_GANG_PREEMPT: gang preemption is all or nothing: victims are
  *   evicted only when every pod of the gang finds room; else nothing is
  *   touched and the gang waits. Upstream DefaultPreemption works pod by pod
@@ -56,10 +61,11 @@
  *   pods could take the room). A class with preemption_policy "Never" is
  *   queued by priority but never preempts. Victims must have a strictly lower
  *   priority; no PodDisruptionBudgets.
- * - [U] SIM_PREEMPT_NODES: every READY node is a candidate (upstream
- *   dry-runs at least max(10 % of the nodes, 100) candidates, i.e. all of
- *   them below 100 nodes), and the last tie goes to the lowest node slot
- *   (upstream: the first of a Go map iteration, effectively random).
+ * - [U] SIM_PREEMPT_NODES: every READY node is examined (upstream dry-runs
+ *   nodes from a random offset until it has max(10 % of the nodes, 100)
+ *   candidates, i.e. all nodes of a cluster below 100), and the last tie
+ *   goes to the lowest node slot (upstream: the first of a Go map
+ *   iteration, effectively random).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -405,12 +411,13 @@ static bool more_important(const struct run *r, uint32_t a, uint32_t b)
 /*
  * SelectVictimsOnNode (kubernetes pkg/scheduler/framework/plugins/
  * defaultpreemption/default_preemption.go) on node n of the dry run, for a
- * pod of (cpu, mem, gpus) and priority prio: remove every pod of lower
- * priority; if the pod does not fit even then, the node is no candidate
- * (false). Else sort them by importance (MoreImportantPod) and add them back
- * one by one, most important first, keeping each that still lets the pod fit
- * (the reprieve); the others, in that order, are the victims (p->cur,
- * *nvict). No PodDisruptionBudgets, so no violating victims go first.
+ * pod of (cpu, mem, gpus): remove every pod of lower priority (p->pods_on
+ * holds only those); if the pod does not fit even then, the node is no
+ * candidate (false). Else sort them by importance (MoreImportantPod) and add
+ * them back one by one, most important first, keeping each that still lets
+ * the pod fit (the reprieve); the others, in that order, are the victims
+ * (p->cur, *nvict). No PodDisruptionBudgets, so no violating victims go
+ * first.
  */
 static bool select_victims(const struct run *r, struct train_prio *p, uint32_t n, int32_t cpu,
                            int32_t mem, int32_t gpus, uint32_t *nvict)

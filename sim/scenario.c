@@ -1121,8 +1121,8 @@ static int load_tree(const char *name, cJSON *root, const char *const *sets, siz
     /* variants[].training.preemption defaults by orchestrator (check) */
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
     for (unsigned i = 0; i < sc->nvariants && cJSON_IsArray(vars); i++) {
-        const cJSON *t = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(vars, (int)i),
-                                                          "training");
+        const cJSON *t =
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(vars, (int)i), "training");
         sc->variants[i].training.preemption_given =
             cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(t, "preemption"));
     }
