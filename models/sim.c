@@ -203,6 +203,18 @@ int sim_grow(void **p, uint32_t *cap, size_t elem, uint32_t need, struct os_erro
 static void ev_node_ready(struct engine *e, void *ctx, uint64_t arg);
 static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg);
 static void ev_spot_notice(struct engine *e, void *ctx, uint64_t arg);
+
+/* An EC2 rebalance recommendation for a live spot node: counted. [U]
+ * SIM_REBALANCE: neither ECS spot draining nor Karpenter (events only,
+ * MODELS.md section 4) nor the Cluster Autoscaler acts on it. */
+static void ev_spot_rebalance(struct engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    struct run *r = ctx;
+    const struct node *n = &r->nodes[arg];
+    if (n->state != N_GONE && !n->noticed)
+        r->rebalances++;
+}
 static void ev_spot_terminate(struct engine *e, void *ctx, uint64_t arg);
 
 /* Launches a node of group gi's type ti. ready: already schedulable (warm
@@ -291,6 +303,9 @@ int sim_node_launch_type(struct run *r, int gi, unsigned ti, bool spot, int cp, 
             if (rc)
                 return rc;
         }
+        if (si.interrupted && si.rebalance_us >= now && g->spot->rebalance &&
+            (rc = engine_schedule(&r->e, si.rebalance_us, ev_spot_rebalance, r, ni, NULL, &r->err)))
+            return rc;
     }
     if (out)
         *out = ni;
@@ -1308,6 +1323,10 @@ static int spot_pool_of(const struct run *r, int gi, const struct catalog_instan
         snprintf(pool->trace.availability_zone, sizeof pool->trace.availability_zone, "%s",
                  sp->trace_zone);
         pool->trace.time_scale = sp->time_scale;
+        if (sp->trace_origin_epoch_s > 0) {
+            pool->trace.align_start = false;
+            pool->trace.origin_epoch_s = (int64_t)llround(sp->trace_origin_epoch_s);
+        }
     }
     if (sp->interruptions_per_hour >= 0) {
         pool->interrupt.kind = SPOT_HAZARD_RATE;
@@ -1596,6 +1615,9 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
     spot_market_cfg_defaults(&mc);
     mc.seed = r->seed;
     mc.horizon_us = sc->duration_us + 3600 * US;
+    for (int gi = 0; gi < G_MAX; gi++)
+        if (r->grp[gi].on && r->grp[gi].spot && r->grp[gi].spot->rebalance)
+            mc.rebalance = true;
     mc.pools = pools;
     mc.npools = npools;
     if ((rc = spot_market_init(&r->market, &mc, err))) {
@@ -1927,6 +1949,10 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
     sim_put(o, "replica_start_p50_s", svc ? metrics_hist_quantile(&r->h_start, 0.5) / 1e6 : na);
     sim_put(o, "spot_interruptions", (double)r->interruptions);
     sim_put(o, "spot_instance_hours", r->spot_exposure_s / 3600.0);
+    bool reb = false;
+    for (int gi = 0; gi < G_MAX; gi++)
+        reb |= r->grp[gi].on && r->grp[gi].spot && r->grp[gi].spot->rebalance;
+    sim_put(o, "spot_rebalance_recommendations", reb ? (double)r->rebalances : NAN);
     sim_put(o, "instances_launched", (double)r->launches);
     sim_put(o, "littles_law_rel_err", r->nsvcs ? little : na);
     sim_put(o, "fleet_latency_p50_ms", f_p50);

@@ -271,6 +271,7 @@ struct run {
     bool cost_open;
     uint64_t interruptions;
     uint64_t launches;
+    uint64_t rebalances;    /* rebalance recommendations received */
     double spot_exposure_s; /* spot instance time at risk: launch to notice or end */
 
     /* metrics */

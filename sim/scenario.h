@@ -149,8 +149,10 @@ struct scenario_spot {
     char trace_instance_type[48];      /* trace: the series' type ("" = the node type) */
     char trace_zone[32];               /* trace: the series' AZ (us-east-1a) */
     double time_scale;                 /* trace: simulated s per trace s (1) */
-    double launch_fail_prob;           /* a spot launch fails for lack of capacity (0) */
-    bool fallback_on_demand;           /* a failed spot launch falls back to on-demand (true) */
+    double trace_origin_epoch_s;       /* trace: Unix time of simulated 0 (0: the series start) */
+    bool rebalance;          /* emit EC2 rebalance recommendations (counted; no reaction) (false) */
+    double launch_fail_prob; /* a spot launch fails for lack of capacity (0) */
+    bool fallback_on_demand; /* a failed spot launch falls back to on-demand (true) */
     /* hazard (and optionally launch failures) estimated from the 2020
      * availability log (models/spot.h spot_log_estimate) instead */
     char log_gpu[16];                 /* "" (off), "v100" or "k80" */

@@ -580,3 +580,29 @@ Test(sim, start_failures_slow_a_rollout)
         catalog_destroy(&cat);
     }
 }
+
+/* Rebalance recommendations are counted only when enabled; a recommendation
+ * precedes its interruption notice, so over a long run their count is close
+ * to the interruptions' (differences only at the horizon and for nodes
+ * interrupted within the lead time of their launch). */
+Test(sim, spot_rebalance_recommendations_counted)
+{
+    load_train(5 * 86400, 3, 7200, 8, "",
+               "{\"name\":\"reb\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"max_nodes\":16,\"spot\":{\"pct\":100,"
+               "\"interruptions_per_hour\":0.1,\"rebalance\":true}}},"
+               "{\"name\":\"off\",\"orchestrator\":\"eks\",\"training\":{\"instance_type\":"
+               "\"p3.16xlarge\",\"max_nodes\":16,\"spot\":{\"pct\":100,"
+               "\"interruptions_per_hour\":0.1}}}");
+    struct sim_result a, b;
+    run(0, 5, false, &a);
+    run(1, 5, false, &b);
+    double n = metric(&a, "spot_rebalance_recommendations");
+    double k = metric(&a, "spot_interruptions");
+    cr_assert_gt(n, 5);
+    cr_assert_lt(fabs(n - k), 0.2 * k + 3, "%g recommendations, %g interruptions", n, k);
+    cr_assert(isnan(metric(&b, "spot_rebalance_recommendations")));
+    sim_result_destroy(&a);
+    sim_result_destroy(&b);
+    catalog_destroy(&cat);
+}
