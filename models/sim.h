@@ -1,34 +1,43 @@
 /*
  * sim.h - one variant of a "simulation" scenario, run in simulated time.
  *
- * An LLM inference service (models/workload/inference) on a node pool of one
- * instance type, orchestrated as Amazon ECS or as Kubernetes/EKS:
+ * A backend of up to three parts, each on its own node group (capacity
+ * provider / NodePool): an LLM inference service (models/workload/inference),
+ * a fleet of small-model services (GPU shares, or Fargate CPU tasks) and a
+ * stream of gang-scheduled training jobs (models/workload/training,
+ * models/sim_train.c), orchestrated as Amazon ECS or as Kubernetes/EKS:
  *
- *   ECS: an ECS service keeps `desired` tasks, placed by the ECS placement
- *   core (whole GPUs only); Service Auto Scaling target tracking sets
- *   `desired` every minute (models/autoscale/ecs_service); capacity providers
- *   with managed scaling launch and terminate instances every minute
- *   (models/autoscale/ecs_capacity); with a spot share, two capacity
- *   providers (on-demand, spot) split the tasks by weight (base 0).
+ *   ECS: services keep `desired` tasks, placed by the ECS placement core
+ *   (whole GPUs only); Service Auto Scaling (target tracking or step scaling,
+ *   models/autoscale/ecs_service) sets `desired` every minute; rolling
+ *   deployments respect minimumHealthyPercent / maximumPercent; failed starts
+ *   are relaunched with a growing throttle delay; capacity providers with
+ *   managed scaling (models/autoscale/ecs_capacity) launch and terminate
+ *   instances every minute; with a spot share, two capacity providers split
+ *   the tasks by base and weight; training gangs run as standalone tasks
+ *   (no preemption).
  *
- *   EKS: a Deployment keeps `desired` pods, placed by kube-scheduler's
+ *   EKS: Deployments keep `desired` pods, placed by kube-scheduler's
  *   policies from the placement core, on whole GPUs or shared ones
- *   (time-slicing, MPS, MIG single strategy); the HPA (models/autoscale/hpa,
- *   External AverageValue metric, 15 s sync) sets `desired`; Karpenter
- *   provisions nodes for pending pods after its batching window and
- *   consolidates empty nodes under a disruption budget (see sim.c for the
- *   parts modelled and the [U] choices).
+ *   (time-slicing, MPS, MIG single strategy); the HPA (behavior policies) or
+ *   KEDA (models/sim_scale.c) sets `desired`; rolling updates respect
+ *   maxSurge / maxUnavailable; crashed containers restart after
+ *   CrashLoopBackOff; Karpenter (models/sim_karpenter.c) or the Cluster
+ *   Autoscaler (models/sim_scale.c) provides nodes; training gangs have
+ *   priority classes and DefaultPreemption.
  *
  * Both: nodes go provisioning -> ready (boot) -> GPUs registered (device
  * plugin / ECS agent) -> schedulable; a replica starts after the image pull
- * (first pull on a node only) and the model load; spot nodes get a 2-minute
- * notice (models/spot), their replicas are replaced at the notice and killed
- * at termination (in-flight requests retried); every instance is billed per
- * second with the 60 s minimum (models/cost).
+ * (first pull of an image revision on a node only) and the model load; spot
+ * nodes get a 2-minute notice (models/spot), their replicas are replaced at
+ * the notice and killed at termination (in-flight requests retried), and
+ * their training gangs lose the work since the last checkpoint; every
+ * instance is billed per second with the 60 s minimum and Fargate tasks per
+ * vCPU- and GB-second (models/cost).
  *
- * A run is a pure function of (scenario, variant, seed): the arrivals depend
- * on the seed only, so every variant sees the same requests (common random
- * numbers).
+ * A run is a pure function of (scenario, variant, seed): arrivals and job
+ * draws depend on the seed only, so every variant sees the same requests and
+ * jobs (common random numbers).
  */
 #ifndef ORCHSIM_SIM_H
 #define ORCHSIM_SIM_H
