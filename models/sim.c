@@ -824,11 +824,10 @@ static int32_t running_replicas(const struct run *r, unsigned si)
 }
 
 /* The metric per replica over a window. */
-static double metric_value(const struct service *sv, const struct inference_window_stats *w,
-                           int32_t replicas)
+static double metric_value(int metric, const struct inference_window_stats *w, int32_t replicas)
 {
     double n = replicas > 0 ? replicas : 1;
-    switch (sv->scaling->metric) {
+    switch (metric) {
     case SCENARIO_METRIC_REQUESTS_PER_TARGET:
         return w->arrivals_per_s * 60.0 / n;
     case SCENARIO_METRIC_UTILIZATION:
@@ -836,6 +835,14 @@ static double metric_value(const struct service *sv, const struct inference_wind
     default:
         return w->in_system_mean / n;
     }
+}
+
+/* The Application Auto Scaling metric of a scenario metric. */
+static enum ecs_service_metric ecs_metric(int metric)
+{
+    return metric == SCENARIO_METRIC_REQUESTS_PER_TARGET ? ECS_SERVICE_METRIC_ALB_REQ
+           : metric == SCENARIO_METRIC_UTILIZATION       ? ECS_SERVICE_METRIC_GPU
+                                                         : ECS_SERVICE_METRIC_CUSTOM;
 }
 
 /* ECS: one datapoint of the 1-minute metric to target tracking. */
@@ -846,10 +853,10 @@ static void ecs_service_tick(struct run *r, unsigned si, int64_t now)
     int32_t running = running_replicas(r, si);
     inference_window_read(&sv->svc, &sv->win, &ws);
     inference_window_mark(&sv->svc, &sv->win);
-    double val = metric_value(sv, &ws, running);
-    /* every policy watches the same metric (target tracking: one; step: out and in) */
+    /* each policy watches its metric (a step pair: the same one) */
     for (uint32_t p = 0; p < sv->ecs_svc.cfg.npolicies; p++)
-        CHECK(r, ecs_service_observe(&sv->ecs_svc, p, now, val, &r->err));
+        CHECK(r, ecs_service_observe(&sv->ecs_svc, p, now,
+                                     metric_value(sv->pol_metric[p], &ws, running), &r->err));
     struct ecs_service_decision d;
     ecs_service_evaluate(&sv->ecs_svc, now, running, &d);
     if (d.desired != sv->desired) {
@@ -878,9 +885,12 @@ static void hpa_tick(struct run *r, unsigned si, int64_t now)
     in.status_replicas = existing;
     in.pods_total = existing;
     in.pods_ready = running;
-    in.metrics[0].valid = running > 0 || sv->scaling->metric != SCENARIO_METRIC_UTILIZATION;
-    double total = metric_value(sv, &ws, running) * (running > 0 ? running : 1);
-    in.metrics[0].value_milli = (int64_t)llround(total * 1000.0);
+    for (unsigned k = 0; k <= sv->scaling->nmore; k++) {
+        int m = k ? sv->scaling->more[k - 1].metric : sv->scaling->metric;
+        in.metrics[k].valid = running > 0 || m != SCENARIO_METRIC_UTILIZATION;
+        double total = metric_value(m, &ws, running) * (running > 0 ? running : 1);
+        in.metrics[k].value_milli = (int64_t)llround(total * 1000.0);
+    }
     struct hpa_decision d = hpa_step(&sv->hpa, now, &in);
     if (d.desired != sv->desired && d.reason != HPA_NOT_DUE) {
         sv->desired = d.desired;
@@ -1486,10 +1496,7 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
         scfg.min_capacity = sv->inf->min_replicas;
         scfg.max_capacity = sv->inf->max_replicas;
         scfg.npolicies = 1;
-        enum ecs_service_metric m =
-            sv->scaling->metric == SCENARIO_METRIC_REQUESTS_PER_TARGET ? ECS_SERVICE_METRIC_ALB_REQ
-            : sv->scaling->metric == SCENARIO_METRIC_UTILIZATION       ? ECS_SERVICE_METRIC_GPU
-                                                                       : ECS_SERVICE_METRIC_CUSTOM;
+        enum ecs_service_metric m = ecs_metric(sv->scaling->metric);
         if (sv->scaling->policy == SCENARIO_POLICY_STEP) {
             if ((rc = step_policies(&scfg, m, sv->scaling, err))) {
                 char msg[sizeof err->msg];
@@ -1503,6 +1510,17 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
             scfg.policies[0].u.tt.scale_out_cooldown_us = sv->scaling->out_cooldown_us;
             scfg.policies[0].u.tt.scale_in_cooldown_us = sv->scaling->in_cooldown_us;
         }
+        for (uint32_t p = 0; p < scfg.npolicies; p++)
+            sv->pol_metric[p] = sv->scaling->metric;
+        /* more target tracking policies, one per extra metric */
+        for (unsigned k = 0; k < sv->scaling->nmore; k++) {
+            struct ecs_service_policy *pp = &scfg.policies[scfg.npolicies];
+            ecs_service_policy_tt(pp, ecs_metric(sv->scaling->more[k].metric),
+                                  sv->scaling->more[k].target);
+            pp->u.tt.scale_out_cooldown_us = sv->scaling->out_cooldown_us;
+            pp->u.tt.scale_in_cooldown_us = sv->scaling->in_cooldown_us;
+            sv->pol_metric[scfg.npolicies++] = sv->scaling->more[k].metric;
+        }
         if ((rc = ecs_service_init(&sv->ecs_svc, &scfg, sv->desired, err)))
             return rc;
         sv->ecs_svc_open = true;
@@ -1515,12 +1533,14 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
         hc.ctrl.downscale_window_us = sv->scaling->down_window_us;
         hc.spec.min_replicas = sv->inf->min_replicas > 0 ? sv->inf->min_replicas : 1;
         hc.spec.max_replicas = sv->inf->max_replicas;
-        hc.spec.nmetrics = 1;
-        hc.spec.metrics[0] = (struct hpa_metric_spec){
-            .source = HPA_SOURCE_EXTERNAL,
-            .target = HPA_TARGET_AVERAGE_VALUE,
-            .target_milli = (int64_t)llround(sv->scaling->target * 1000.0),
-        };
+        hc.spec.nmetrics = 1 + sv->scaling->nmore;
+        for (unsigned k = 0; k <= sv->scaling->nmore; k++)
+            hc.spec.metrics[k] = (struct hpa_metric_spec){
+                .source = HPA_SOURCE_EXTERNAL,
+                .target = HPA_TARGET_AVERAGE_VALUE,
+                .target_milli = (int64_t)llround(
+                    (k ? sv->scaling->more[k - 1].target : sv->scaling->target) * 1000.0),
+            };
         if (sv->scaling->has_behavior) {
             hc.spec.has_behavior = true;
             hpa_behavior_defaults(&hc.spec.behavior);

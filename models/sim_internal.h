@@ -199,6 +199,7 @@ struct service {
     int32_t desired;
     struct ecs_service ecs_svc;
     bool ecs_svc_open;
+    int pol_metric[8]; /* ECS: enum scenario_metric of each policy (2 + 3 at most) */
     struct hpa hpa;
     bool hpa_open;
     struct keda keda; /* scaling.autoscaler "keda" (EKS): its ScaledObject */

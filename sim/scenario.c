@@ -115,6 +115,22 @@ static const struct schema behavior_schema = {"behavior", behavior_fields,
                                               sizeof behavior_fields / sizeof behavior_fields[0],
                                               behavior_defaults};
 
+static void metric_target_defaults(void *obj)
+{
+    struct scenario_metric_target *m = obj;
+    m->metric = SCENARIO_METRIC_BACKLOG;
+    m->target = 6;
+}
+static const struct schema_field metric_target_fields[] = {
+    SCHEMA_F_ENUM(struct scenario_metric_target, metric, "metric", scenario_metric_names,
+                  SCHEMA_REQUIRED),
+    SCHEMA_F_DOUBLE(struct scenario_metric_target, target, "target", 0.001, 1e9, SCHEMA_REQUIRED,
+                    "a positive target value per replica"),
+};
+static const struct schema metric_target_schema = {
+    "a metric", metric_target_fields, sizeof metric_target_fields / sizeof metric_target_fields[0],
+    metric_target_defaults};
+
 static void scaling_defaults(void *obj)
 {
     struct scenario_scaling *s = obj;
@@ -163,6 +179,8 @@ static const struct schema_field scaling_fields[] = {
     SCHEMA_F_ARRAY(struct scenario_scaling, steps_in, nsteps_in, "steps_in", &step_schema, 1, 0),
     SCHEMA_F_SECONDS(struct scenario_scaling, step_cooldown_us, "step_cooldown_s", 0, DAY_S, 0,
                      "seconds in [0, 86400]"),
+    SCHEMA_F_ARRAY(struct scenario_scaling, more, nmore, "more_metrics", &metric_target_schema, 1,
+                   0),
     {.key = "behavior",
      .kind = SCHEMA_OBJECT,
      .offset = offsetof(struct scenario_scaling, has_behavior),

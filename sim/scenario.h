@@ -107,6 +107,13 @@ struct scenario_scaling {
     struct scenario_step steps_in[SCENARIO_MAX_STEPS];
     unsigned nsteps_in;
     int64_t step_cooldown_us; /* (300 s) */
+    /* more metrics: ECS more target tracking policies (scale out when any
+     * asks, in when all allow), EKS more HPA metrics (the largest proposal) */
+    struct scenario_metric_target {
+        int metric; /* enum scenario_metric */
+        double target;
+    } more[3];
+    unsigned nmore;
     /* EKS: HPA spec.behavior (absent: the defaults) */
     bool has_behavior;
     struct scenario_hpa_rules up, down;

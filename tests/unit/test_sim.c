@@ -606,3 +606,29 @@ Test(sim, spot_rebalance_recommendations_counted)
     sim_result_destroy(&b);
     catalog_destroy(&cat);
 }
+
+/* Several metrics: the primary target never asks for more (backlog 1000 per
+ * replica), a second one does (busy-slot utilization above 10 %). ECS: any
+ * target tracking policy may scale out; EKS: the HPA takes the largest
+ * proposal. Without the second metric the service stays at 1 replica. */
+Test(sim, several_scaling_metrics)
+{
+    const char *orch[2] = {"ecs", "eks"};
+    for (int v = 0; v < 2; v++) {
+        char text[4096];
+        struct sim_result one, two;
+        snprintf(text, sizeof text, scale_json, 1.0, 1, orch[v], "{\"target\":1000}");
+        load_text(text);
+        run(0, 1, true, &one);
+        catalog_destroy(&cat);
+        snprintf(text, sizeof text, scale_json, 1.0, 1, orch[v],
+                 "{\"target\":1000,\"more_metrics\":[{\"metric\":\"utilization\",\"target\":10}]}");
+        load_text(text);
+        run(0, 1, true, &two);
+        catalog_destroy(&cat);
+        cr_assert_eq(replicas_at(&one, 3600), 1, "%s: %d", orch[v], replicas_at(&one, 3600));
+        cr_assert_gt(replicas_at(&two, 3600), 2, "%s: %d", orch[v], replicas_at(&two, 3600));
+        sim_result_destroy(&one);
+        sim_result_destroy(&two);
+    }
+}
