@@ -14,6 +14,7 @@
 #include "models/catalog.h"
 #include "models/sim.h"
 #include "sim/scenario.h"
+#include "tests/unit/sim_fixture.h"
 
 static const char *base_json =
     "{\"name\":\"t\",\"kind\":\"simulation\",\"seed\":7,\"duration_s\":%d,"
@@ -31,37 +32,16 @@ static const char *base_json =
     "{\"name\":\"spot\",\"orchestrator\":\"ecs\",\"instance_type\":\"g5.xlarge\",\"max_nodes\":20,"
     "\"spot\":{\"pct\":100,\"interruptions_per_hour\":0.2}}]}";
 
-static struct scenario sc;
-static struct catalog cat;
-
 static void load(int duration_s, const char *arrivals, double rate)
 {
     char text[4096];
     snprintf(text, sizeof text, base_json, duration_s, arrivals, rate);
-    static struct schema_diag d;
-    memset(&d, 0, sizeof d);
-    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
-    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
-    struct os_error err;
-    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
-    sim_check(&sc, &cat, &d);
-    cr_assert_eq(d.n, 0, "%s", d.line[0]);
-}
-
-static double metric(const struct sim_result *r, const char *name)
-{
-    for (unsigned k = 0; k < r->nmetrics; k++)
-        if (strcmp(r->name[k], name) == 0)
-            return r->value[k];
-    cr_assert_fail("no metric %s", name);
-    return NAN;
+    load_text(text);
 }
 
 static void run(unsigned v, uint64_t seed, bool series, struct sim_result *r)
 {
-    struct os_error err;
-    int rc = sim_run(&sc, &cat, v, seed, series, r, &err);
-    cr_assert_eq(rc, 0, "%s", err.msg);
+    sim_run_ok(v, seed, series, r);
 }
 
 Test(sim, littles_law_and_accounting_on_every_variant)
@@ -207,14 +187,7 @@ static void load_train(int duration_s, double rate, int dur, int gpus, const cha
 {
     char text[4096];
     snprintf(text, sizeof text, train_json, duration_s, rate, dur, dur, gpus, extra, variants);
-    static struct schema_diag d;
-    memset(&d, 0, sizeof d);
-    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
-    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
-    struct os_error err;
-    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
-    sim_check(&sc, &cat, &d);
-    cr_assert_eq(d.n, 0, "%s", d.line[0]);
+    load_text(text);
 }
 
 /* One 8-GPU job on a warm node: JCT = restart overhead 180 s + work
@@ -365,18 +338,6 @@ Test(sim, training_checks_name_the_path)
 
 /* ------------------------------------------------------------------------ */
 /* Fargate and rolling deployments                                            */
-
-static void load_text(const char *text)
-{
-    static struct schema_diag d;
-    memset(&d, 0, sizeof d);
-    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
-    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
-    struct os_error err;
-    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
-    sim_check(&sc, &cat, &d);
-    cr_assert_eq(d.n, 0, "%s", d.line[0]);
-}
 
 /* One small model on Fargate for an hour, one task all along: 0.5 vCPU and
  * 2 GiB = 2.147 GB round up to the 0.5 vCPU / 3 GB size, billed

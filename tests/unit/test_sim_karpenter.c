@@ -25,37 +25,13 @@
 #include "models/catalog.h"
 #include "models/sim.h"
 #include "sim/scenario.h"
+#include "tests/unit/sim_fixture.h"
 
-static struct scenario sc;
-static struct catalog cat;
 static char trace_path[64];
-
-static void load_text(const char *text)
-{
-    static struct schema_diag d;
-    memset(&d, 0, sizeof d);
-    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
-    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
-    struct os_error err;
-    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
-    sim_check(&sc, &cat, &d);
-    cr_assert_eq(d.n, 0, "%s", d.line[0]);
-}
-
-static double metric(const struct sim_result *r, const char *name)
-{
-    for (unsigned k = 0; k < r->nmetrics; k++)
-        if (strcmp(r->name[k], name) == 0)
-            return r->value[k];
-    cr_assert_fail("no metric %s", name);
-    return NAN;
-}
 
 static void run(unsigned v, struct sim_result *r)
 {
-    struct os_error err;
-    int rc = sim_run(&sc, &cat, v, sc.seed, true, r, &err);
-    cr_assert_eq(rc, 0, "%s", err.msg);
+    sim_run_ok(v, (uint64_t)sc.seed, true, r);
 }
 
 /* One timeseries row: nodes, schedulable GPUs, active replicas and pending

@@ -29,6 +29,7 @@
 #include "models/workload/training.h"
 #include "sim/rng.h"
 #include "sim/scenario.h"
+#include "tests/unit/sim_fixture.h"
 
 #define O_S       180.0
 #define K_S       1800.0
@@ -47,38 +48,17 @@ static const char *preempt_json =
     "\"memory_gib_per_gpu\":50%s}},"
     "\"variants\":[%s]}";
 
-static struct scenario sc;
-static struct catalog cat;
-
 static void load(double rate, int max_jobs, const char *gangs, const char *prios,
                  const char *variants)
 {
     static char text[8192];
     snprintf(text, sizeof text, preempt_json, rate, max_jobs, gangs, prios, variants);
-    static struct schema_diag d;
-    memset(&d, 0, sizeof d);
-    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
-    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
-    struct os_error err;
-    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
-    sim_check(&sc, &cat, &d);
-    cr_assert_eq(d.n, 0, "%s", d.line[0]);
-}
-
-static double metric(const struct sim_result *r, const char *name)
-{
-    for (unsigned k = 0; k < r->nmetrics; k++)
-        if (strcmp(r->name[k], name) == 0)
-            return r->value[k];
-    cr_assert_fail("no metric %s", name);
-    return NAN;
+    load_text(text);
 }
 
 static void run(unsigned v, uint64_t seed, struct sim_result *r)
 {
-    struct os_error err;
-    int rc = sim_run(&sc, &cat, v, seed, false, r, &err);
-    cr_assert_eq(rc, 0, "%s", err.msg);
+    sim_run_ok(v, seed, false, r);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,53 @@
+/*
+ * sim_fixture.h - what every simulation test file needs: a scenario decoded
+ * from JSON text (with the catalog checks), a metric by name, a run. Include
+ * after <criterion/criterion.h>. Static per test file.
+ */
+#ifndef ORCHSIM_TEST_SIM_FIXTURE_H
+#define ORCHSIM_TEST_SIM_FIXTURE_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "models/catalog.h"
+#include "models/sim.h"
+#include "sim/scenario.h"
+
+static struct scenario sc;
+static struct catalog cat;
+
+/* Decodes text into sc, loads its catalog into cat and runs sim_check: the
+ * test fails on any diagnostic. The caller destroys cat. */
+static inline void load_text(const char *text)
+{
+    static struct schema_diag d;
+    memset(&d, 0, sizeof d);
+    int rc = scenario_load_text("t.json", text, strlen(text), NULL, 0, &sc, &d);
+    cr_assert_eq(rc, 0, "%s", d.n ? d.line[0] : "");
+    struct os_error err;
+    cr_assert_eq(catalog_load(&cat, sc.cluster.catalog, &err), 0, "%s", err.msg);
+    sim_check(&sc, &cat, &d);
+    cr_assert_eq(d.n, 0, "%s", d.line[0]);
+}
+
+/* The metric called name of a run (the test fails when it is absent). */
+static inline double metric(const struct sim_result *r, const char *name)
+{
+    for (unsigned k = 0; k < r->nmetrics; k++)
+        if (strcmp(r->name[k], name) == 0)
+            return r->value[k];
+    cr_assert_fail("no metric %s", name);
+    return NAN;
+}
+
+/* Runs variant v of sc with seed (the test fails on an error). */
+static inline void sim_run_ok(unsigned v, uint64_t seed, bool series, struct sim_result *r)
+{
+    struct os_error err;
+    int rc = sim_run(&sc, &cat, v, seed, series, r, &err);
+    cr_assert_eq(rc, 0, "%s", err.msg);
+}
+
+#endif
