@@ -93,6 +93,7 @@
 #include "models/frag.h"
 #include "models/gpu.h"
 #include "models/placement/placement.h"
+#include "sim/pool.h"
 #include "sim/results.h"
 #include "sim/rng.h"
 #include "sim/trace.h"
@@ -115,12 +116,6 @@ struct pk_shared {
     size_t nshapes;
     const struct placer_ops *ops[PACKING_VARIANTS_MAX];
     struct packing_result *res;
-
-    atomic_uint next_run;
-    atomic_bool failed;
-    pthread_mutex_t err_lock;
-    int err_code;
-    struct os_error err;
 };
 
 /* ---------------- loading (shared with models/replay) ---------------- */
@@ -682,30 +677,20 @@ out:
     return rc;
 }
 
-static void *pk_worker_main(void *arg)
+/* The pool's view of a worker (sim/pool.h). */
+static int pk_pool_init(void *w, void *shared, struct os_error *err)
 {
-    struct pk_shared *sh = arg;
-    struct pk_worker w;
-    struct os_error err = {{0}};
-    int rc = pk_worker_init(&w, sh, &err);
-    unsigned nruns = sh->cfg->nvariants * sh->cfg->nseeds;
-    while (rc == OS_OK && !atomic_load(&sh->failed)) {
-        unsigned run = atomic_fetch_add(&sh->next_run, 1);
-        if (run >= nruns)
-            break;
-        rc = pk_run_one(&w, run, &err);
-    }
-    if (rc) {
-        pthread_mutex_lock(&sh->err_lock);
-        if (!atomic_load(&sh->failed)) {
-            sh->err_code = rc;
-            sh->err = err;
-            atomic_store(&sh->failed, true);
-        }
-        pthread_mutex_unlock(&sh->err_lock);
-    }
-    pk_worker_destroy(&w);
-    return NULL;
+    return pk_worker_init(w, shared, err);
+}
+
+static int pk_pool_run(void *w, unsigned run, struct os_error *err)
+{
+    return pk_run_one(w, run, err);
+}
+
+static void pk_pool_destroy(void *w)
+{
+    pk_worker_destroy(w);
 }
 
 /* ---------------- the experiment ---------------- */
@@ -784,7 +769,6 @@ int packing_run(const struct packing_cfg *cfg, struct packing_result *res, struc
     memset(&sh, 0, sizeof(sh));
     sh.cfg = cfg;
     sh.res = res;
-    pthread_mutex_init(&sh.err_lock, NULL);
     rc = packing_nodes_load(&sh.nodes, cfg->nodes_csv, cfg->skip_malformed, err);
     if (rc)
         goto out;
@@ -810,26 +794,11 @@ int packing_run(const struct packing_cfg *cfg, struct packing_result *res, struc
         rc = os_errorf(err, OS_ENOMEM, "packing: out of memory for %u runs", nruns);
         goto out;
     }
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned nth = cfg->threads ? cfg->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
-    if (nth > nruns)
-        nth = nruns;
-    pthread_t th[256];
-    if (nth > 256)
-        nth = 256;
-    unsigned started = 0;
-    for (; started < nth; started++)
-        if (pthread_create(&th[started], NULL, pk_worker_main, &sh) != 0)
-            break;
-    if (started == 0)
-        pk_worker_main(&sh); /* no thread could start: run here */
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    if (atomic_load(&sh.failed)) {
-        rc = sh.err_code;
-        *err = sh.err;
+    struct pool_job job = {&sh, sizeof(struct pk_worker), pk_pool_init, pk_pool_run,
+                           pk_pool_destroy};
+    rc = pool_run(&job, nruns, cfg->threads, err);
+    if (rc)
         goto out;
-    }
     pk_medians(res);
     res->nodes = sh.nodes.n;
     res->gpus = sh.nodes.gpus;
@@ -839,7 +808,6 @@ int packing_run(const struct packing_cfg *cfg, struct packing_result *res, struc
     rc = OS_OK;
 out:
     pk_shared_destroy(&sh);
-    pthread_mutex_destroy(&sh.err_lock);
     if (rc) {
         free(res->runs);
         memset(res, 0, sizeof(*res));

@@ -83,6 +83,7 @@
 #include "models/frag.h"
 #include "models/gpu.h"
 #include "models/placement/placement.h"
+#include "sim/pool.h"
 #include "sim/engine.h"
 #include "sim/metrics.h"
 #include "sim/rng.h"
@@ -113,12 +114,6 @@ struct rp_shared {
     int64_t capacity_milli;
     const struct placer_ops *ops[REPLAY_VARIANTS_MAX];
     struct replay_result *res;
-
-    atomic_uint next_run;
-    atomic_bool failed;
-    pthread_mutex_t err_lock;
-    int err_code;
-    struct os_error err;
 };
 
 /* One worker: the state of the run it is doing, reused from run to run. */
@@ -810,30 +805,20 @@ out:
     return rc;
 }
 
-static void *rp_worker_main(void *arg)
+/* The pool's view of a worker (sim/pool.h). */
+static int rp_pool_init(void *w, void *shared, struct os_error *err)
 {
-    struct rp_shared *sh = arg;
-    struct rp_worker w;
-    struct os_error err = {{0}};
-    int rc = rp_worker_init(&w, sh, &err);
-    unsigned nruns = sh->cfg->nvariants * sh->cfg->nseeds;
-    while (rc == OS_OK && !atomic_load(&sh->failed)) {
-        unsigned run = atomic_fetch_add(&sh->next_run, 1);
-        if (run >= nruns)
-            break;
-        rc = rp_run_one(&w, run, &err);
-    }
-    if (rc) {
-        pthread_mutex_lock(&sh->err_lock);
-        if (!atomic_load(&sh->failed)) {
-            sh->err_code = rc;
-            sh->err = err;
-            atomic_store(&sh->failed, true);
-        }
-        pthread_mutex_unlock(&sh->err_lock);
-    }
-    rp_worker_destroy(&w);
-    return NULL;
+    return rp_worker_init(w, shared, err);
+}
+
+static int rp_pool_run(void *w, unsigned run, struct os_error *err)
+{
+    return rp_run_one(w, run, err);
+}
+
+static void rp_pool_destroy(void *w)
+{
+    rp_worker_destroy(w);
 }
 
 /* ---------------- the experiment ---------------- */
@@ -898,7 +883,6 @@ int replay_run(const struct replay_cfg *cfg, struct replay_result *res, struct o
     memset(&sh, 0, sizeof sh);
     sh.cfg = cfg;
     sh.res = res;
-    pthread_mutex_init(&sh.err_lock, NULL);
     enum trace_format fmt = cfg->pods_format == TRACE_DLRM ? TRACE_DLRM : TRACE_OPENB_POD;
     rc = packing_nodes_load(&sh.nodes, cfg->nodes_csv, cfg->skip_malformed, err);
     if (rc)
@@ -939,26 +923,11 @@ int replay_run(const struct replay_cfg *cfg, struct replay_result *res, struct o
         rc = os_errorf(err, OS_ENOMEM, "replay: out of memory for %u runs", nruns);
         goto out;
     }
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned nth = cfg->threads ? cfg->threads : (ncpu > 0 ? (unsigned)ncpu : 1);
-    if (nth > nruns)
-        nth = nruns;
-    pthread_t th[256];
-    if (nth > 256)
-        nth = 256;
-    unsigned started = 0;
-    for (; started < nth; started++)
-        if (pthread_create(&th[started], NULL, rp_worker_main, &sh) != 0)
-            break;
-    if (started == 0)
-        rp_worker_main(&sh); /* no thread could start: run here */
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
-    if (atomic_load(&sh.failed)) {
-        rc = sh.err_code;
-        *err = sh.err;
+    struct pool_job job = {&sh, sizeof(struct rp_worker), rp_pool_init, rp_pool_run,
+                           rp_pool_destroy};
+    rc = pool_run(&job, nruns, cfg->threads, err);
+    if (rc)
         goto out;
-    }
     res->nodes = sh.nodes.n;
     res->gpus = sh.nodes.gpus;
     res->pods_in = sh.pods.n;
@@ -966,7 +935,6 @@ int replay_run(const struct replay_cfg *cfg, struct replay_result *res, struct o
     rc = OS_OK;
 out:
     rp_shared_destroy(&sh);
-    pthread_mutex_destroy(&sh.err_lock);
     if (rc)
         replay_result_destroy(res);
     return rc;
