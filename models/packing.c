@@ -493,8 +493,11 @@ static int pk_build_cluster(struct pk_worker *w, struct os_error *err)
     return rc;
 }
 
-static int pk_worker_init(struct pk_worker *w, struct pk_shared *sh, struct os_error *err)
+/* pool_job.init (sim/pool.h) */
+static int pk_worker_init(void *wv, void *shv, struct os_error *err)
 {
+    struct pk_worker *w = wv;
+    struct pk_shared *sh = shv;
     memset(w, 0, sizeof(*w));
     w->sh = sh;
     int rc = frag_target_build(&w->target, sh->shapes, sh->nshapes, err);
@@ -512,8 +515,10 @@ static int pk_worker_init(struct pk_worker *w, struct pk_shared *sh, struct os_e
     return OS_OK;
 }
 
-static void pk_worker_destroy(struct pk_worker *w)
+/* pool_job.destroy */
+static void pk_worker_destroy(void *wv)
 {
+    struct pk_worker *w = wv;
     free(w->order);
     if (w->fn_live)
         frag_nodes_destroy(&w->fn);
@@ -577,8 +582,10 @@ static double pk_round2(double x)
     return rint(x * 100.0) / 100.0;
 }
 
-static int pk_run_one(struct pk_worker *w, unsigned run, struct os_error *err)
+/* pool_job.run */
+static int pk_run_one(void *wv, unsigned run, struct os_error *err)
 {
+    struct pk_worker *w = wv;
     struct pk_shared *sh = w->sh;
     const struct packing_cfg *cfg = sh->cfg;
     unsigned v = run / cfg->nseeds, s = run % cfg->nseeds;
@@ -675,22 +682,6 @@ out:
     rng_destroy(&rp);
     rng_destroy(&rw);
     return rc;
-}
-
-/* The pool's view of a worker (sim/pool.h). */
-static int pk_pool_init(void *w, void *shared, struct os_error *err)
-{
-    return pk_worker_init(w, shared, err);
-}
-
-static int pk_pool_run(void *w, unsigned run, struct os_error *err)
-{
-    return pk_run_one(w, run, err);
-}
-
-static void pk_pool_destroy(void *w)
-{
-    pk_worker_destroy(w);
 }
 
 /* ---------------- the experiment ---------------- */
@@ -794,8 +785,8 @@ int packing_run(const struct packing_cfg *cfg, struct packing_result *res, struc
         rc = os_errorf(err, OS_ENOMEM, "packing: out of memory for %u runs", nruns);
         goto out;
     }
-    struct pool_job job = {&sh, sizeof(struct pk_worker), pk_pool_init, pk_pool_run,
-                           pk_pool_destroy};
+    struct pool_job job = {&sh, sizeof(struct pk_worker), pk_worker_init, pk_run_one,
+                           pk_worker_destroy};
     rc = pool_run(&job, nruns, cfg->threads, err);
     if (rc)
         goto out;

@@ -618,8 +618,11 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
 
 /* ---------------- one run ---------------- */
 
-static int rp_worker_init(struct rp_worker *w, const struct rp_shared *sh, struct os_error *err)
+/* pool_job.init (sim/pool.h) */
+static int rp_worker_init(void *wv, void *shv, struct os_error *err)
 {
+    struct rp_worker *w = wv;
+    const struct rp_shared *sh = shv;
     memset(w, 0, sizeof *w);
     w->sh = sh;
     int rc = frag_target_build(&w->target, sh->shapes, sh->nshapes, err);
@@ -664,8 +667,10 @@ static void rp_worker_run_destroy(struct rp_worker *w)
     w->series = NULL;
 }
 
-static void rp_worker_destroy(struct rp_worker *w)
+/* pool_job.destroy */
+static void rp_worker_destroy(void *wv)
 {
+    struct rp_worker *w = wv;
     rp_worker_run_destroy(w);
     free(w->state);
     free(w->moved);
@@ -709,8 +714,10 @@ static void rp_worker_reset(struct rp_worker *w)
     memset(&w->err, 0, sizeof w->err);
 }
 
-static int rp_run_one(struct rp_worker *w, unsigned run, struct os_error *err)
+/* pool_job.run */
+static int rp_run_one(void *wv, unsigned run, struct os_error *err)
 {
+    struct rp_worker *w = wv;
     const struct rp_shared *sh = w->sh;
     const struct replay_cfg *cfg = sh->cfg;
     unsigned v = run / cfg->nseeds, s = run % cfg->nseeds;
@@ -803,22 +810,6 @@ static int rp_run_one(struct rp_worker *w, unsigned run, struct os_error *err)
 out:
     rp_worker_run_destroy(w);
     return rc;
-}
-
-/* The pool's view of a worker (sim/pool.h). */
-static int rp_pool_init(void *w, void *shared, struct os_error *err)
-{
-    return rp_worker_init(w, shared, err);
-}
-
-static int rp_pool_run(void *w, unsigned run, struct os_error *err)
-{
-    return rp_run_one(w, run, err);
-}
-
-static void rp_pool_destroy(void *w)
-{
-    rp_worker_destroy(w);
 }
 
 /* ---------------- the experiment ---------------- */
@@ -923,8 +914,8 @@ int replay_run(const struct replay_cfg *cfg, struct replay_result *res, struct o
         rc = os_errorf(err, OS_ENOMEM, "replay: out of memory for %u runs", nruns);
         goto out;
     }
-    struct pool_job job = {&sh, sizeof(struct rp_worker), rp_pool_init, rp_pool_run,
-                           rp_pool_destroy};
+    struct pool_job job = {&sh, sizeof(struct rp_worker), rp_worker_init, rp_run_one,
+                           rp_worker_destroy};
     rc = pool_run(&job, nruns, cfg->threads, err);
     if (rc)
         goto out;
