@@ -1333,6 +1333,7 @@ static int spot_pool_of(const struct run *r, int gi, const struct catalog_instan
         snprintf(pool->trace.availability_zone, sizeof pool->trace.availability_zone, "%s",
                  sp->trace_zone);
         pool->trace.time_scale = sp->time_scale;
+        pool->trace.on_demand_usd_per_hour = sp->trace_on_demand_usd_per_hour;
         if (sp->trace_origin_epoch_s > 0) {
             pool->trace.align_start = false;
             pool->trace.origin_epoch_s = (int64_t)llround(sp->trace_origin_epoch_s);
@@ -1590,6 +1591,8 @@ static int market_pool_of(struct run *r, int gi, unsigned ti, struct spot_pool_c
         a->fallback_on_demand != b->fallback_on_demand || strcmp(a->trace_csv, b->trace_csv) ||
         strcmp(a->trace_zone, b->trace_zone) ||
         strcmp(a->trace_instance_type, b->trace_instance_type) || a->time_scale != b->time_scale ||
+        a->trace_on_demand_usd_per_hour != b->trace_on_demand_usd_per_hour ||
+        a->trace_origin_epoch_s != b->trace_origin_epoch_s || a->rebalance != b->rebalance ||
         strcmp(a->log_gpu, b->log_gpu) || a->log_gpus != b->log_gpus ||
         a->log_estimate != b->log_estimate || a->log_launch_failures != b->log_launch_failures ||
         strcmp(a->log_path, b->log_path))
@@ -1644,8 +1647,15 @@ static int setup(struct run *r, const struct catalog *cat, struct os_error *err)
         if (err->msg[0] && !strstr(err->msg, sc->file)) {
             char msg[sizeof err->msg];
             snprintf(msg, sizeof msg, "%s", err->msg);
-            return os_errorf(err, rc, "%s: $.variants[%u].spot: %s", sc->file,
-                             (unsigned)(v - sc->variants), msg);
+            /* the message names the pool's type: blame the group that has it */
+            const char *path = "spot";
+            for (int gi = G_MAX - 1; gi >= 0; gi--)
+                for (unsigned ti = 0;
+                     r->grp[gi].on && !r->grp[gi].fargate && ti < r->grp[gi].ntypes; ti++)
+                    if (strstr(msg, r->grp[gi].types[ti]->name))
+                        path = group_path(gi);
+            return os_errorf(err, rc, "%s: $.variants[%u].%s: %s", sc->file,
+                             (unsigned)(v - sc->variants), path, msg);
         }
         return rc;
     }

@@ -181,6 +181,11 @@ int train_setup(struct run *r, struct os_error *err)
         .cap_us = sim_secs(tr->cap_duration_s),
     };
     int rc = training_durations_from_trace(&r->dur, tr->durations_csv, &f, err);
+    if (rc) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        return os_errorf(err, rc, "%s: $.workload.training.durations_csv: %s", r->sc->file, msg);
+    }
     if (rc)
         return rc;
     r->dur_open = true;

@@ -387,7 +387,7 @@ int spot_price_init_trace(struct spot_price *sp, const struct spot_trace_cfg *c,
         if (!(trace_od > 0))
             return os_errorf(err, OS_EINVAL,
                              "%s: mapping trace type %s onto %s needs the on-demand price of %s "
-                             "(set trace.on_demand_usd_per_hour)",
+                             "(give it as trace_on_demand_usd_per_hour)",
                              c->path, type, pool_type, type);
         if (!(isfinite(on_demand_usd_per_hour) && on_demand_usd_per_hour > 0))
             return os_errorf(err, OS_EINVAL, "%s: mapping onto %s needs its on-demand price",

@@ -152,11 +152,12 @@ struct scenario_spot {
     double discount;               /* generated: mean spot discount vs on-demand (0.6) */
     int base;  /* ECS: tasks on the on-demand provider first (strategy base, 0) */
     int price; /* enum scenario_spot_price (generated) */
-    char trace_csv[SCENARIO_PATH_LEN]; /* trace: aws_spot_gpu_prices_flat.csv */
-    char trace_instance_type[48];      /* trace: the series' type ("" = the node type) */
-    char trace_zone[32];               /* trace: the series' AZ (us-east-1a) */
-    double time_scale;                 /* trace: simulated s per trace s (1) */
-    double trace_origin_epoch_s;       /* trace: Unix time of simulated 0 (0: the series start) */
+    char trace_csv[SCENARIO_PATH_LEN];   /* trace: aws_spot_gpu_prices_flat.csv */
+    char trace_instance_type[48];        /* trace: the series' type ("" = the node type) */
+    char trace_zone[32];                 /* trace: the series' AZ (us-east-1a) */
+    double time_scale;                   /* trace: simulated s per trace s (1) */
+    double trace_origin_epoch_s;         /* trace: Unix time of simulated 0 (0: the series start) */
+    double trace_on_demand_usd_per_hour; /* trace: the series type\'s on-demand $/h (0: built in) */
     bool rebalance;          /* emit EC2 rebalance recommendations (counted; no reaction) (false) */
     double launch_fail_prob; /* a spot launch fails for lack of capacity (0) */
     bool fallback_on_demand; /* a failed spot launch falls back to on-demand (true) */

@@ -53,3 +53,8 @@ expect 1 "$ORCHSIM" validate scenarios/spot-training.json --set variants.0.train
 contains "$TMP/err" "\$.variants[0].training.instance_type: unknown instance type 'p3.16xlarg' (did you mean 'p3.16xlarge'?)"
 expect 1 "$ORCHSIM" validate scenarios/ecs-vs-eks.json --set variants.0.fleet.sharing=timeslice
 contains "$TMP/err" "\$.variants[0].fleet.sharing: ECS assigns whole GPUs only"
+# runtime input errors name the JSON path
+expect 2 "$ORCHSIM" run scenarios/spot-training.json --quiet -o "$TMP/st3" --set workload.training.durations_csv=/nonexistent.csv
+contains "$TMP/err" "\$.workload.training.durations_csv: /nonexistent.csv"
+expect 2 "$ORCHSIM" run scenarios/spot-training.json --quiet -o "$TMP/st3" --set variants.1.training.spot.trace_instance_type=p9.xlarge
+contains "$TMP/err" "\$.variants[1].training.spot: spot pool p3.16xlarge"
