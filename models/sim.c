@@ -338,6 +338,7 @@ static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg)
     n->state = N_READY;
     n->nominated = 0;
     n->pod_event_us = engine_now(&r->e);
+    r->grp[n->g].epoch++; /* a node became schedulable */
     CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_READY, &r->err));
     sim_gauges_update(r);
     if (n->awaited)
@@ -414,6 +415,7 @@ static int task_new(struct run *r, unsigned si, uint32_t *out)
 void sim_node_task_gone(struct run *r, uint32_t ni)
 {
     struct node *n = &r->nodes[ni];
+    r->grp[n->g].epoch++; /* capacity freed: pending pods may fit */
     n->tasks--;
     n->pod_event_us = engine_now(&r->e);
     /* a training node Karpenter disrupts ends with its last pod (its pods
@@ -503,6 +505,58 @@ void sim_task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mode)
     sim_gauges_update(r);
 }
 
+static void ev_pod_retry(struct engine *e, void *ctx, uint64_t arg)
+{
+    (void)e;
+    (void)arg;
+    struct run *r = ctx;
+    r->retry_at = 0;
+    sim_place_pending(r);
+}
+
+/* kube-scheduler's pod backoff after n failed attempts: 1 s doubling, max
+ * 10 s (podInitialBackoffSeconds, podMaxBackoffSeconds). */
+static int64_t pod_backoff_us(unsigned n)
+{
+    int64_t b = US << (n > 4 ? 4 : n - 1);
+    return b < 10 * US ? b : 10 * US;
+}
+
+/* EKS scheduling queue [U] SIM_SCHED_QUEUE: a pod that failed to schedule
+ * waits in the unschedulable queue until a cluster event of its node group
+ * that may make it fit (a node becomes schedulable, a pod leaves a node:
+ * QueueingHints); it is then retried at once if its backoff has expired, else
+ * when it expires. The 5-minute flush of the unschedulable queue is not
+ * modelled (it cannot place a pod nothing changed for). Returns true when
+ * pod t may be tried now; otherwise makes sure a retry happens when due. */
+static bool pod_ready_to_try(struct run *r, const struct task *t, const struct group *g,
+                             int64_t now)
+{
+    if (r->ecs || !t->attempts)
+        return true;
+    if (t->epoch_seen == g->epoch)
+        return false;
+    int64_t due = t->last_try_us + pod_backoff_us(t->attempts);
+    if (now >= due)
+        return true;
+    if (r->retry_at <= now || due < r->retry_at) {
+        r->retry_at = due;
+        if (engine_schedule(&r->e, due, ev_pod_retry, r, 0, NULL, &r->err) != OS_OK)
+            sim_fail(r, OS_ENOMEM);
+    }
+    return false;
+}
+
+static void pod_failed(struct run *r, struct task *t, const struct group *g, int64_t now)
+{
+    if (r->ecs)
+        return;
+    if (t->attempts < 255)
+        t->attempts++;
+    t->epoch_seen = g->epoch;
+    t->last_try_us = now;
+}
+
 /* Tries to place every pending replica, oldest first. Adds the replicas left
  * pending per group to left[]. */
 void sim_try_place(struct run *r, uint32_t *left)
@@ -536,14 +590,20 @@ void sim_try_place(struct run *r, uint32_t *left)
             req.constraints = &g->cp_cons[t->cp];
             req.n_constraints = 1;
         }
+        if (!pod_ready_to_try(r, t, g, now)) {
+            left[sv->gi]++;
+            continue;
+        }
         struct placement pl;
         int rc = placer_decide(&g->placer, &g->c, &req, g->rng_place.r, &pl);
         if (rc != OS_OK) {
+            pod_failed(r, t, g, now);
             left[sv->gi]++;
             continue;
         }
         uint32_t ni = g->node_of[pl.node];
         if (r->nodes[ni].state != N_READY) {
+            pod_failed(r, t, g, now);
             left[sv->gi]++;
             continue;
         }

@@ -79,11 +79,14 @@ struct node {
 /* An inference replica (ECS task / pod). */
 struct task {
     uint8_t state;
-    uint8_t s;         /* service */
-    bool fargate_on;   /* a Fargate task being billed since placed_us */
-    uint16_t rev;      /* the service revision it runs */
-    uint16_t restarts; /* EKS: container restarts (CrashLoopBackOff) */
-    bool doomed;       /* replaced: not counted against desired, stops at its node's end */
+    uint8_t s;           /* service */
+    bool fargate_on;     /* a Fargate task being billed since placed_us */
+    uint16_t rev;        /* the service revision it runs */
+    uint16_t restarts;   /* EKS: container restarts (CrashLoopBackOff) */
+    uint8_t attempts;    /* EKS: failed scheduling attempts (pod backoff) */
+    uint64_t epoch_seen; /* EKS: its group's cluster epoch at the last failed attempt */
+    int64_t last_try_us; /* EKS: time of the last failed attempt */
+    bool doomed;         /* replaced: not counted against desired, stops at its node's end */
     int cp;
     uint32_t node; /* index into nodes, NO_IDX when not placed */
     uint32_t replica;
@@ -180,7 +183,8 @@ struct group {
     uint32_t *inst_node, *term_buf;
     struct ecs_capacity_group shapes[SCENARIO_MAX_GANGS + 1];
     struct rng rng_nodes, rng_tasks, rng_place; /* streams (seed, name, group) */
-    size_t market_pool;                         /* tmarket[0] */
+    uint64_t epoch;     /* cluster events that may make a pending pod fit (EKS queueing) */
+    size_t market_pool; /* tmarket[0] */
 };
 
 /* One inference service: the LLM service or one fleet model. */
@@ -291,7 +295,8 @@ struct run {
     size_t series_len;
     int64_t sample_prev;
     double cost_accrued;
-    bool warming; /* warm start: replicas start without failures */
+    bool warming;     /* warm start: replicas start without failures */
+    int64_t retry_at; /* EKS: a pod-backoff retry event is pending at this time (0: none) */
 
     struct sim_scale *scale; /* models/sim_scale.c: Cluster Autoscaler state, NULL unless used */
     struct sim_karp *karp;   /* models/sim_karpenter.c: Karpenter state, NULL unless used */

@@ -621,6 +621,7 @@ void sim_karpenter_replacement_lost(struct run *r, uint32_t ni)
         n->replaced_by = NO_IDX;
         if (n->state == N_DRAINING && !n->noticed && !n->evicting) {
             CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_READY, &r->err));
+            r->grp[n->g].epoch++; /* untainted: schedulable again */
             n->state = N_READY;
         }
     }
