@@ -12,6 +12,7 @@
  * the results directory is byte-identical for the same scenario and seed.
  */
 #include "models/orchestrator.h"
+#include "sim/pool.h"
 #include "sim/progress.h"
 
 #include <errno.h>
@@ -25,7 +26,6 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_statistics_double.h>
 
-#include <pthread.h>
 #include <unistd.h>
 
 #include "models/catalog.h"
@@ -233,25 +233,33 @@ struct sim_jobs {
     struct sim_result *res; /* [v * nseeds + s] */
     int *rc;
     struct os_error *errs;
-    unsigned next;
     struct progress prog;
-    pthread_mutex_t mu;
 };
 
-static void *sim_worker(void *arg)
+/* pool_job (sim/pool.h): a worker is just the jobs; run k records its own
+ * result and error, so the error reported is the first run's in index
+ * order whatever the threads did. */
+static int sim_pool_init(void *w, void *shared, struct os_error *err)
 {
-    struct sim_jobs *J = arg;
-    for (;;) {
-        pthread_mutex_lock(&J->mu);
-        unsigned k = J->next++;
-        pthread_mutex_unlock(&J->mu);
-        if (k >= J->njobs)
-            return NULL;
-        unsigned v = k / J->nseeds, s = k % J->nseeds;
-        J->rc[k] =
-            sim_run(J->sc, J->cat, v, (uint64_t)J->sc->seed + s, s == 0, &J->res[k], &J->errs[k]);
-        progress_step(&J->prog);
-    }
+    (void)err;
+    *(struct sim_jobs **)w = shared;
+    return OS_OK;
+}
+
+static int sim_pool_run(void *w, unsigned k, struct os_error *err)
+{
+    (void)err;
+    struct sim_jobs *J = *(struct sim_jobs **)w;
+    unsigned v = k / J->nseeds, s = k % J->nseeds;
+    J->rc[k] =
+        sim_run(J->sc, J->cat, v, (uint64_t)J->sc->seed + s, s == 0, &J->res[k], &J->errs[k]);
+    progress_step(&J->prog);
+    return OS_OK;
+}
+
+static void sim_pool_destroy(void *w)
+{
+    (void)w;
 }
 
 /* mean/ci95 of metric m over seeds of variant v; NaN values leave it out */
@@ -357,13 +365,7 @@ static int run_simulation(const struct scenario *sc, const struct run_opts *o, c
     J.res = calloc(J.njobs, sizeof *J.res);
     J.rc = calloc(J.njobs, sizeof *J.rc);
     J.errs = calloc(J.njobs, sizeof *J.errs);
-    pthread_mutex_init(&J.mu, NULL);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned threads = o->jobs > 0 ? (unsigned)o->jobs : (unsigned)(cpus > 0 ? cpus : 1);
-    if (threads > J.njobs)
-        threads = J.njobs;
-    pthread_t *th = calloc(threads, sizeof *th);
-    if (!J.res || !J.rc || !J.errs || !th) {
+    if (!J.res || !J.rc || !J.errs) {
         rc = os_errorf(err, OS_ENOMEM, "out of memory");
         goto out;
     }
@@ -372,15 +374,12 @@ static int run_simulation(const struct scenario *sc, const struct run_opts *o, c
                 sc->name, sc->nvariants, J.nseeds, (double)sc->duration_us / 3.6e9);
     double t0 = bench_now_s();
     progress_init(&J.prog, sc->name, J.njobs, "runs", !o->quiet);
-    unsigned started = 0;
-    for (; started < threads; started++)
-        if (pthread_create(&th[started], NULL, sim_worker, &J) != 0)
-            break;
-    if (started == 0)
-        sim_worker(&J);
-    for (unsigned i = 0; i < started; i++)
-        pthread_join(th[i], NULL);
+    struct pool_job job = {&J, sizeof(struct sim_jobs *), sim_pool_init, sim_pool_run,
+                           sim_pool_destroy};
+    rc = pool_run(&job, J.njobs, o->jobs > 0 ? (unsigned)o->jobs : 0, err);
     progress_end(&J.prog);
+    if (rc)
+        goto out;
     for (unsigned k = 0; k < J.njobs; k++)
         if (J.rc[k]) {
             *err = J.errs[k];
@@ -420,8 +419,6 @@ out:
     free(J.res);
     free(J.rc);
     free(J.errs);
-    free(th);
-    pthread_mutex_destroy(&J.mu);
     catalog_destroy(&cat);
     return rc;
 }

@@ -1889,7 +1889,6 @@ static void teardown(struct run *r)
     engine_destroy(&r->e);
     free(r->nodes);
     free(r->tasks);
-    free(r->units);
     if (r->series)
         fclose(r->series);
     free(r->series_buf);

@@ -241,8 +241,6 @@ struct run {
     uint32_t nnodes, cap_nodes;
     struct task *tasks;
     uint32_t ntasks, cap_tasks;
-    uint32_t *units; /* Karpenter: sizes of pending work (scratch) */
-    uint32_t cap_units;
 
     /* services: [0] the LLM service when the workload has one, then the fleet */
     struct service svcs[SIM_MAX_SERVICES];
@@ -368,8 +366,6 @@ int train_setup(struct run *r, struct os_error *err);
  * arrival; on EKS with preemption a gang that does not fit may preempt gangs
  * of lower priority (DefaultPreemption). Returns pods left pending. */
 uint32_t train_try_place(struct run *r);
-/* Sizes (GPUs) of all pending pods into r->units[0 .. *n), largest first. */
-int train_pending_units(struct run *r, uint32_t *n);
 /* ECS: pending pods of provider cp grouped by shape into g->shapes. */
 uint32_t train_pending_shapes(struct run *r, int cp);
 /* Pods pending (for the gauge) and GPUs allocated to running gangs. */

@@ -728,31 +728,6 @@ void train_node_lost(struct run *r, uint32_t ni)
     sim_gauges_update(r);
 }
 
-static int by_size_desc(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x < y) - (x > y);
-}
-
-int train_pending_units(struct run *r, uint32_t *n)
-{
-    uint32_t k = 0;
-    for (uint32_t id = r->first_pending; id < r->book.njobs; id++) {
-        if (!job_pending(r, id))
-            continue;
-        const struct job *j = &r->jobs[id];
-        int rc =
-            sim_grow((void **)&r->units, &r->cap_units, sizeof *r->units, k + j->pods, &r->err);
-        if (rc)
-            return rc;
-        for (uint32_t p = 0; p < j->pods; p++)
-            r->units[k++] = j->gpus_per_pod;
-    }
-    qsort(r->units, k, sizeof *r->units, by_size_desc);
-    *n = k;
-    return OS_OK;
-}
-
 uint32_t train_pending_shapes(struct run *r, int cp)
 {
     struct group *g = &r->grp[G_TRAIN];

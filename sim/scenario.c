@@ -1001,6 +1001,26 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                          v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory"
                                                               : "k8s-default");
         }
+        /* settings for a part the workload does not have would be ignored */
+        if (!sc->workload.has_training && v->training.instance_type[0])
+            schema_diag_add(d,
+                            "%s: $.variants[%u].training: the workload has no training jobs "
+                            "(add workload.training or remove this object)",
+                            file, i);
+        if (!sc->workload.has_fleet &&
+            (v->fleet.instance_type[0] || v->fleet.launch_type != SCENARIO_LAUNCH_EC2))
+            schema_diag_add(d,
+                            "%s: $.variants[%u].fleet: the workload has no fleet (add "
+                            "workload.fleet or remove this object)",
+                            file, i);
+        const struct scenario_spot *sps[3] = {&v->spot, &v->fleet.spot, &v->training.spot};
+        static const char *const spn[3] = {"spot", "fleet.spot", "training.spot"};
+        for (int k = 0; k < 3; k++)
+            if (sps[k]->log_launch_failures && !sps[k]->log_gpu[0])
+                schema_diag_add(d,
+                                "%s: $.variants[%u].%s.log_launch_failures: needs log_gpu (the "
+                                "log's GPU type to estimate from)",
+                                file, i, spn[k]);
         struct scenario_variant_training *vt = &v->training;
         if (sc->workload.has_training) {
             if (!vt->instance_type[0])

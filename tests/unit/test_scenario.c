@@ -162,3 +162,23 @@ Test(schema, suggestions)
     cr_assert_eq(schema_edit_distance("kitten", "sitting"), 3);
     cr_assert_eq(schema_edit_distance("", "abc"), 3);
 }
+
+/* Settings for a part of the workload that is not there would be ignored:
+ * they are errors naming the path. */
+Test(scenario, settings_for_an_absent_part_are_errors)
+{
+    static struct scenario sc;
+    static struct schema_diag d;
+    const char *text =
+        "{\"name\":\"t\",\"kind\":\"simulation\",\"cluster\":{},\"workload\":{\"inference\":{}},"
+        "\"variants\":[{\"name\":\"a\",\"orchestrator\":\"eks\",\"instance_type\":\"g5.xlarge\","
+        "\"training\":{\"instance_type\":\"p3.16xlarge\"},\"fleet\":{\"launch_type\":\"fargate\"},"
+        "\"spot\":{\"log_launch_failures\":true}}]}";
+    cr_assert_eq(load(text, NULL, 0, &sc, &d), OS_EINVAL);
+    cr_assert_eq(d.n, 3);
+    cr_assert(strstr(d.line[0], "$.variants[0].training: the workload has no training jobs"), "%s",
+              d.line[0]);
+    cr_assert(strstr(d.line[1], "$.variants[0].fleet: the workload has no fleet"), "%s", d.line[1]);
+    cr_assert(strstr(d.line[2], "$.variants[0].spot.log_launch_failures: needs log_gpu"), "%s",
+              d.line[2]);
+}
