@@ -293,7 +293,8 @@ Test(report, plot_data_blocks_per_variant)
     const char *b = strstr(ts, "\n\n\n\"eks-timeslice\" \"time_h\"");
     const char *c = strstr(ts, "\n\n\n\"eks-spot\" \"time_h\"");
     cr_assert(a && b && c && a < b && b < c, "%s", ts);
-    assert_has(ts, "\"time_h\" \"gpus\" \"gpus_alloc\" \"queue_len\" \"pending\"\n 0.5 16 10 3 0\n");
+    assert_has(ts,
+               "\"time_h\" \"gpus\" \"gpus_alloc\" \"queue_len\" \"pending\"\n 0.5 16 10 3 0\n");
     cr_assert_eq(count(ts, "\n\n\n"), 2);
     char *cost = slurp_in(dir, "plot_cost_p99.dat");
     assert_has(cost, " 810 12.5 412.5 3.2 \"ecs-ondemand\"\n");
