@@ -1450,10 +1450,19 @@ static int setup_arrivals(struct run *r, struct service *sv, struct os_error *er
         break;
     }
     case SCENARIO_ARR_DIURNAL: {
-        rc = arrivals_tokens_from_trace(&sv->tokens, f->trace_csv, err);
-        if (rc)
-            return rc;
-        sv->tokens_open = true;
+        /* the token mix of a trace is read once per run: services with the
+         * same trace borrow the first one's table (read-only) */
+        const struct arrivals_tokens *tokens = NULL;
+        for (unsigned k = 0; k < r->nsvcs && &r->svcs[k] != sv && !tokens; k++)
+            if (r->svcs[k].tokens_open && strcmp(r->svcs[k].inf->trace_csv, f->trace_csv) == 0)
+                tokens = &r->svcs[k].tokens;
+        if (!tokens) {
+            rc = arrivals_tokens_from_trace(&sv->tokens, f->trace_csv, err);
+            if (rc)
+                return rc;
+            sv->tokens_open = true;
+            tokens = &sv->tokens;
+        }
         struct arrivals_nhpp_cfg c;
         memset(&c, 0, sizeof c);
         rc = arrivals_rate_sine(&c.rate, f->mean_rate_per_s, f->amplitude, 86400 * US,
@@ -1461,7 +1470,7 @@ static int setup_arrivals(struct run *r, struct service *sv, struct os_error *er
         if (rc)
             return rc;
         c.end_us = r->sc->duration_us;
-        c.tokens = &sv->tokens;
+        c.tokens = tokens;
         c.seed = r->seed;
         c.stream = sv->idx;
         rc = arrivals_init_nhpp(&sv->arr, &c, err);
@@ -1844,7 +1853,7 @@ static void teardown(struct run *r)
     train_teardown(r);
     sim_scale_teardown(r);
     sim_karpenter_teardown(r);
-    for (unsigned si = 0; si < r->nsvcs; si++) {
+    for (unsigned si = r->nsvcs; si-- > 0;) { /* borrowers (later) before lenders */
         struct service *sv = &r->svcs[si];
         if (sv->svc_open)
             inference_destroy(&sv->svc);
