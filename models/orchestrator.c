@@ -233,6 +233,7 @@ struct sim_jobs {
     struct sim_result *res; /* [v * nseeds + s] */
     int *rc;
     struct os_error *errs;
+    const struct sim_inputs *in; /* loaded once, shared by the runs */
     struct progress prog;
 };
 
@@ -251,8 +252,8 @@ static int sim_pool_run(void *w, unsigned k, struct os_error *err)
     (void)err;
     struct sim_jobs *J = *(struct sim_jobs **)w;
     unsigned v = k / J->nseeds, s = k % J->nseeds;
-    J->rc[k] =
-        sim_run(J->sc, J->cat, v, (uint64_t)J->sc->seed + s, s == 0, &J->res[k], &J->errs[k]);
+    J->rc[k] = sim_run_with(J->sc, J->cat, J->in, v, (uint64_t)J->sc->seed + s, s == 0, &J->res[k],
+                            &J->errs[k]);
     progress_step(&J->prog);
     return OS_OK;
 }
@@ -365,10 +366,15 @@ static int run_simulation(const struct scenario *sc, const struct run_opts *o, c
     J.res = calloc(J.njobs, sizeof *J.res);
     J.rc = calloc(J.njobs, sizeof *J.rc);
     J.errs = calloc(J.njobs, sizeof *J.errs);
+    struct sim_inputs in;
+    memset(&in, 0, sizeof in);
     if (!J.res || !J.rc || !J.errs) {
         rc = os_errorf(err, OS_ENOMEM, "out of memory");
         goto out;
     }
+    if ((rc = sim_inputs_load(&in, sc, err)))
+        goto out;
+    J.in = &in;
     if (!o->quiet)
         fprintf(stderr, "orchsim: %s: %u variants x %u seeds, %.1f simulated hours each\n",
                 sc->name, sc->nvariants, J.nseeds, (double)sc->duration_us / 3.6e9);
@@ -419,6 +425,7 @@ out:
     free(J.res);
     free(J.rc);
     free(J.errs);
+    sim_inputs_destroy(&in);
     catalog_destroy(&cat);
     return rc;
 }

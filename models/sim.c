@@ -1453,6 +1453,9 @@ static int setup_arrivals(struct run *r, struct service *sv, struct os_error *er
         /* the token mix of a trace is read once per run: services with the
          * same trace borrow the first one's table (read-only) */
         const struct arrivals_tokens *tokens = NULL;
+        for (unsigned k = 0; r->in && k < r->in->ntokens && !tokens; k++)
+            if (strcmp(r->in->token_path[k], f->trace_csv) == 0)
+                tokens = &r->in->tokens[k];
         for (unsigned k = 0; k < r->nsvcs && &r->svcs[k] != sv && !tokens; k++)
             if (r->svcs[k].tokens_open && strcmp(r->svcs[k].inf->trace_csv, f->trace_csv) == 0)
                 tokens = &r->svcs[k].tokens;
@@ -2217,8 +2220,51 @@ static void services_init(struct run *r)
     }
 }
 
+int sim_inputs_load(struct sim_inputs *in, const struct scenario *sc, struct os_error *err)
+{
+    memset(in, 0, sizeof *in);
+    if (sc->kind != SCENARIO_SIMULATION)
+        return OS_OK;
+    int rc;
+    if (sc->workload.has_training) {
+        if ((rc = train_durations_load(&in->dur, sc, err)))
+            return rc;
+        in->dur_open = true;
+    }
+    const struct scenario_inference *svc[2] = {sc->workload.has_inference ? &sc->workload.inference
+                                                                          : NULL,
+                                               sc->workload.has_fleet ? &sc->workload.fleet : NULL};
+    for (int k = 0; k < 2; k++) {
+        if (!svc[k] || svc[k]->arrivals != SCENARIO_ARR_DIURNAL ||
+            (in->ntokens && strcmp(in->token_path[0], svc[k]->trace_csv) == 0))
+            continue;
+        if ((rc = arrivals_tokens_from_trace(&in->tokens[in->ntokens], svc[k]->trace_csv, err))) {
+            sim_inputs_destroy(in);
+            return rc;
+        }
+        in->token_path[in->ntokens++] = svc[k]->trace_csv;
+    }
+    return OS_OK;
+}
+
+void sim_inputs_destroy(struct sim_inputs *in)
+{
+    if (in->dur_open)
+        training_durations_destroy(&in->dur);
+    for (unsigned k = 0; k < in->ntokens; k++)
+        arrivals_tokens_destroy(&in->tokens[k]);
+    memset(in, 0, sizeof *in);
+}
+
 int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, uint64_t seed,
             bool want_series, struct sim_result *out, struct os_error *err)
+{
+    return sim_run_with(sc, cat, NULL, v, seed, want_series, out, err);
+}
+
+int sim_run_with(const struct scenario *sc, const struct catalog *cat, const struct sim_inputs *in,
+                 unsigned v, uint64_t seed, bool want_series, struct sim_result *out,
+                 struct os_error *err)
 {
     memset(out, 0, sizeof *out);
     struct run *r = calloc(1, sizeof *r);
@@ -2228,6 +2274,7 @@ int sim_run(const struct scenario *sc, const struct catalog *cat, unsigned v, ui
     r->v = &sc->variants[v];
     r->ecs = r->v->orchestrator == SCENARIO_ORCH_ECS;
     r->seed = seed;
+    r->in = in;
     int rc = OS_OK;
     if (sc->workload.has_inference)
         rc = group_init(r, cat, G_SVC, v, err);

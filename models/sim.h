@@ -47,6 +47,8 @@
 #include <stdint.h>
 
 #include "models/catalog.h"
+#include "models/workload/arrivals.h"
+#include "models/workload/training.h"
 #include "sim/os_err.h"
 #include "sim/scenario.h"
 
@@ -68,6 +70,29 @@ struct sim_result {
  * profile exists for its GPU, the model fits the GPU share. One line per
  * problem in d, naming the scenario file and JSON path. */
 void sim_check(const struct scenario *sc, const struct catalog *cat, struct schema_diag *d);
+
+/* Read-only inputs every run of a scenario needs, loaded once and shared by
+ * the runs (threads may read them at once): the training durations table and
+ * the token mix of each distinct inference trace. */
+#define SIM_INPUT_TRACES 2
+struct sim_inputs {
+    struct training_durations dur;
+    bool dur_open;
+    struct arrivals_tokens tokens[SIM_INPUT_TRACES];
+    const char *token_path[SIM_INPUT_TRACES]; /* borrowed from the scenario */
+    unsigned ntokens;
+};
+
+/* Loads what sc's runs share (errors name the JSON path). */
+int sim_inputs_load(struct sim_inputs *in, const struct scenario *sc, struct os_error *err);
+
+/* Frees the tables. Idempotent. */
+void sim_inputs_destroy(struct sim_inputs *in);
+
+/* sim_run() with inputs from sim_inputs_load() (NULL: each run loads its own). */
+int sim_run_with(const struct scenario *sc, const struct catalog *cat, const struct sim_inputs *in,
+                 unsigned v, uint64_t seed, bool want_series, struct sim_result *out,
+                 struct os_error *err);
 
 /* Runs variant v of sc with seed `seed`. With want_series, fills series and
  * cdf (rows start with "<variant name>,<seed>," / "<variant name>,"). */

@@ -249,8 +249,10 @@ struct run {
     /* training */
     struct training book;
     bool book_open;
-    struct training_durations dur;
+    struct training_durations dur; /* owned when dur_open */
     bool dur_open;
+    const struct training_durations *durp; /* the table in use (own or shared) */
+    const struct sim_inputs *in;           /* shared inputs, may be NULL */
     struct training_gen gen;
     bool gen_open;
     struct training_spec next; /* the next arrival */
@@ -360,6 +362,9 @@ void sim_reconcile(struct run *r, int si);
 
 /* --- models/sim_train.c --- */
 
+/* The scenario's training durations table (errors name the JSON path). */
+int train_durations_load(struct training_durations *d, const struct scenario *sc,
+                         struct os_error *err);
 /* Loads the durations and starts the job stream (first arrival scheduled). */
 int train_setup(struct run *r, struct os_error *err);
 /* Places pending jobs, whole gangs only, by priority (highest first) then

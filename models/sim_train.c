@@ -172,23 +172,36 @@ static void place(struct run *r)
         sim_karpenter_note(r, G_TRAIN);
 }
 
-int train_setup(struct run *r, struct os_error *err)
+int train_durations_load(struct training_durations *d, const struct scenario *sc,
+                         struct os_error *err)
 {
-    const struct scenario_training *tr = &r->sc->workload.training;
+    const struct scenario_training *tr = &sc->workload.training;
     struct training_durations_filter f = {
         .min_us = sim_secs(tr->min_duration_s),
         .max_us = sim_secs(tr->max_duration_s),
         .cap_us = sim_secs(tr->cap_duration_s),
     };
-    int rc = training_durations_from_trace(&r->dur, tr->durations_csv, &f, err);
+    int rc = training_durations_from_trace(d, tr->durations_csv, &f, err);
     if (rc) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
-        return os_errorf(err, rc, "%s: $.workload.training.durations_csv: %s", r->sc->file, msg);
+        return os_errorf(err, rc, "%s: $.workload.training.durations_csv: %s", sc->file, msg);
     }
-    if (rc)
-        return rc;
-    r->dur_open = true;
+    return OS_OK;
+}
+
+int train_setup(struct run *r, struct os_error *err)
+{
+    const struct scenario_training *tr = &r->sc->workload.training;
+    int rc;
+    if (r->in && r->in->dur_open) {
+        r->durp = &r->in->dur;
+    } else {
+        if ((rc = train_durations_load(&r->dur, r->sc, err)))
+            return rc;
+        r->dur_open = true;
+        r->durp = &r->dur;
+    }
     if ((rc = training_init(&r->book, 256, err)))
         return rc;
     r->book_open = true;
@@ -203,7 +216,7 @@ int train_setup(struct run *r, struct os_error *err)
     for (unsigned k = 0; k < tr->ngangs; k++)
         gc.gangs[k] = (struct training_gang){(uint32_t)tr->gangs[k].gpus, tr->gangs[k].weight};
     gc.ngangs = tr->ngangs;
-    gc.durations = &r->dur;
+    gc.durations = r->durp;
     gc.ckpt_interval_us = ckpt_interval(r);
     gc.restart_overhead_us = tr->restart_overhead_us;
     gc.ckpt_cost_us = tr->ckpt_cost_us;
