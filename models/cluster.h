@@ -272,6 +272,12 @@ int cluster_add_node(struct cluster *c, const struct cluster_node_spec *spec, ui
 int cluster_set_state(struct cluster *c, uint32_t node, enum cluster_node_state st,
                       struct os_error *err);
 
+/* Moves a live node to another pool (a new GPU sharing configuration, e.g. a
+ * MIG repartition by the MIG manager). Every GPU of the node must be idle
+ * (OS_EINVAL otherwise); CPU pods may stay. The node keeps its state, labels
+ * and CPU/memory use. */
+int cluster_set_pool(struct cluster *c, uint32_t node, uint16_t pool, struct os_error *err);
+
 /* Takes cpu/memory/one pod slot on a node and commits the GPU record
  * (gpu_commit), counting the pod for `group` (CLUSTER_NO_GROUP for none). The
  * caller has checked that it fits (placement does). */

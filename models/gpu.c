@@ -174,6 +174,72 @@ uint8_t gpu_mig_single_layout(enum gpu_mig_family fam, uint8_t profile,
     return k;
 }
 
+/* Backtracking over start slots: instance i at the lowest free start that
+ * lets i + 1 .. n - 1 fit too. */
+static bool gpu_mig_place_from(enum gpu_mig_family fam, struct gpu_mig_place *pl, size_t i,
+                               size_t n, unsigned used)
+{
+    if (i == n)
+        return true;
+    for (uint8_t s = 0; s < GPU_MIG_MEM_SLICES; s++) {
+        uint8_t m = gpu_mig_slices(fam, pl[i].profile, s);
+        if (!m || (used & m))
+            continue;
+        pl[i].start = s;
+        if (gpu_mig_place_from(fam, pl, i + 1, n, used | m))
+            return true;
+    }
+    return false;
+}
+
+int gpu_mig_layout_parse(enum gpu_mig_family fam, const char *text,
+                         struct gpu_mig_place out[GPU_MIG_LAYOUT_MAX], uint8_t *n,
+                         struct os_error *err)
+{
+    size_t np;
+    const struct gpu_mig_profile *p = gpu_mig_profiles(fam, &np);
+    if (!p)
+        return os_errorf(err, OS_EINVAL, "the GPU is not MIG capable");
+    size_t k = 0;
+    unsigned compute = 0;
+    const char *s = text;
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        char name[24];
+        while (len && *s == ' ')
+            s++, len--;
+        while (len && s[len - 1] == ' ')
+            len--;
+        if (len == 0 || len >= sizeof name)
+            return os_errorf(err, OS_EINVAL, "'%s': expected profiles separated by commas", text);
+        memcpy(name, s, len);
+        name[len] = 0;
+        int pi = gpu_mig_profile_find(fam, name);
+        if (pi < 0)
+            return os_errorf(err, OS_EINVAL, "'%s': '%s' is not a MIG profile of this GPU", text,
+                             name);
+        if (k == GPU_MIG_LAYOUT_MAX)
+            return os_errorf(err, OS_EINVAL, "'%s': more than %d instances on one GPU", text,
+                             GPU_MIG_LAYOUT_MAX);
+        out[k].profile = (uint8_t)pi;
+        out[k].start = 0;
+        compute += p[pi].compute;
+        k++;
+        s += strcspn(s, ",");
+        if (!*s)
+            break;
+        s++;
+    }
+    if (compute > GPU_MIG_COMPUTE_SLICES)
+        return os_errorf(err, OS_EINVAL, "'%s': %u compute slices, a GPU has %d", text, compute,
+                         GPU_MIG_COMPUTE_SLICES);
+    if (!gpu_mig_place_from(fam, out, 0, k, 0) || !gpu_mig_layout_valid(fam, out, k))
+        return os_errorf(err, OS_EINVAL,
+                         "'%s': no placement of these instances on one GPU's memory slices", text);
+    *n = (uint8_t)k;
+    return OS_OK;
+}
+
 int gpu_cfg_validate(const struct gpu_cfg *cfg, const char *where, struct os_error *err)
 {
     switch (cfg->mode) {

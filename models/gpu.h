@@ -198,6 +198,15 @@ bool gpu_mig_layout_valid(enum gpu_mig_family fam, const struct gpu_mig_place *p
 uint8_t gpu_mig_single_layout(enum gpu_mig_family fam, uint8_t profile,
                               struct gpu_mig_place out[GPU_MIG_LAYOUT_MAX]);
 
+/* Parses a per-GPU layout "4g.20gb,2g.10gb,1g.5gb" (profile names of the
+ * family, separated by commas, in any order) and gives each instance the
+ * lowest start slots that let all of them fit (a search over the placements
+ * of `nvidia-smi mig -lgipp`). OS_EINVAL naming the problem: unknown profile,
+ * more than 7 compute slices, too many of a profile, no placement. */
+int gpu_mig_layout_parse(enum gpu_mig_family fam, const char *text,
+                         struct gpu_mig_place out[GPU_MIG_LAYOUT_MAX], uint8_t *n,
+                         struct os_error *err);
+
 /* Checks a pool configuration: R in 1..255 for TIMESLICE/MPS, a valid MIG
  * layout (single: one profile). `where` prefixes the message (file and JSON
  * path). */

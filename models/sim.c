@@ -86,7 +86,7 @@ static double service_gpu_frac(const struct run *r, const struct service *sv, un
     case SCENARIO_SHARE_MPS:
         return (double)sv->inf->gpus / g->replicas_per_gpu;
     case SCENARIO_SHARE_MIG:
-        return (double)sv->inf->gpus * g->tmig_frac[ti];
+        return (double)sv->inf->gpus * sv->tfrac[ti];
     default:
         return sv->inf->gpus;
     }
@@ -110,7 +110,7 @@ static double task_speed(const struct run *r, const struct task *t)
     case SCENARIO_SHARE_MPS:
         return speed / g->replicas_per_gpu;
     case SCENARIO_SHARE_MIG:
-        return speed * g->tmig_frac[ti];
+        return speed * sv->tfrac[ti];
     default:
         return speed;
     }
@@ -1059,6 +1059,11 @@ static uint32_t node_room(const struct run *r, uint32_t ni)
     int32_t cpu = g->c.cpu_free[cid] / (g->req.cpu_milli ? g->req.cpu_milli : 1);
     int32_t mem = g->c.mem_free[cid] / (g->req.mem_mib ? g->req.mem_mib : 1);
     int32_t gpu = g->c.res_free[cid] / (g->req.gpu.count ? g->req.gpu.count : 1);
+    if (g->next) { /* MIG mixed: instances of the first service's profile */
+        int64_t cap[SIM_EXT_MAX], fr[SIM_EXT_MAX];
+        sim_node_ext(r, ni, cap, fr);
+        gpu = (int32_t)(fr[0] / (g->req.gpu.count ? g->req.gpu.count : 1));
+    }
     int32_t m = cpu < mem ? cpu : mem;
     m = m < gpu ? m : gpu;
     return m > 0 ? (uint32_t)m : 0;
@@ -1213,8 +1218,8 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
  * profile's single-strategy layout on t's GPU family; *mig_frac its compute
  * slices / 7). */
 static int group_gpu_cfg(const struct group *g, const struct catalog *cat,
-                         const struct catalog_instance *t, struct gpu_cfg *gc, double *mig_frac,
-                         struct os_error *err)
+                         const struct catalog_instance *t, unsigned layout, struct gpu_cfg *gc,
+                         double *mig_frac, struct os_error *err)
 {
     memset(gc, 0, sizeof *gc);
     *mig_frac = 0;
@@ -1231,6 +1236,14 @@ static int group_gpu_cfg(const struct group *g, const struct catalog *cat,
         gc->mode = GPU_MODE_MIG;
         gc->mig_strategy = GPU_MIG_SINGLE;
         gc->mig_family = cat->gpu_models[t->gpu_model].mig_family;
+        if (g->mig_strategy == SCENARIO_MIG_MIXED) {
+            gc->mig_strategy = GPU_MIG_MIXED;
+            int rc = gpu_mig_layout_parse(gc->mig_family, g->mig_layouts[layout], gc->mig_layout,
+                                          &gc->mig_n, err);
+            if (rc)
+                return os_errorf(err, rc, "MIG layout on %s: %s", t->name, err->msg);
+            break; /* each service's share: its own profile (setup_group) */
+        }
         int p = gpu_mig_profile_find(gc->mig_family, g->mig_profile);
         if (p < 0)
             return os_errorf(err, OS_EINVAL, "unknown MIG profile '%s' on %s", g->mig_profile,
@@ -1243,6 +1256,108 @@ static int group_gpu_cfg(const struct group *g, const struct catalog *cat,
     default:
         gc->mode = GPU_MODE_WHOLE;
         break;
+    }
+    return OS_OK;
+}
+
+void sim_type_ext(const struct group *g, unsigned ti, unsigned li, int64_t out[SIM_EXT_MAX])
+{
+    memset(out, 0, SIM_EXT_MAX * sizeof *out);
+    if (!g->next)
+        return;
+    const struct gpu_cfg *gc = &g->c.pools[g->tlpool[ti][li]].gpu;
+    for (uint8_t j = 0; j < gc->mig_n; j++)
+        for (unsigned k = 0; k < g->next; k++)
+            out[k] += (gc->mig_layout[j].profile == g->ext_prof[k]) * g->types[ti]->gpus;
+}
+
+void sim_node_ext(const struct run *r, uint32_t ni, int64_t cap[SIM_EXT_MAX],
+                  int64_t free_[SIM_EXT_MAX])
+{
+    memset(cap, 0, SIM_EXT_MAX * sizeof *cap);
+    memset(free_, 0, SIM_EXT_MAX * sizeof *free_);
+    const struct node *n = &r->nodes[ni];
+    const struct group *g = &r->grp[n->g];
+    if (!g->next || n->state == N_GONE)
+        return;
+    const struct cluster *c = &g->c;
+    const struct gpu_cfg *gc = &c->pools[c->pool[n->cid]].gpu;
+    for (uint32_t gid = c->gpu_first[n->cid]; gid < c->gpu_first[n->cid] + c->gpu_count[n->cid];
+         gid++)
+        for (uint8_t j = 0; j < gc->mig_n; j++)
+            for (unsigned k = 0; k < g->next; k++)
+                if (gc->mig_layout[j].profile == g->ext_prof[k]) {
+                    cap[k]++;
+                    free_[k] += !(c->gpu_used[gid] >> j & 1u);
+                }
+}
+
+int sim_service_ext(const struct run *r, const struct service *sv)
+{
+    const struct group *g = &r->grp[sv->gi];
+    for (unsigned k = 0; k < g->next; k++)
+        if (g->ext_prof[k] == sv->mig_prof)
+            return (int)k;
+    return -1;
+}
+
+/* Service sv on its group: a replica's request (CPU, memory, GPU units of
+ * the group's resource, or one MIG profile's instances with the mixed
+ * strategy), its compute share on each type and the replicas an empty node
+ * of each type holds. gc0: the group's boot configuration on types[0]. */
+static int service_shape(struct run *r, const struct catalog *cat, struct service *sv,
+                         const struct gpu_cfg *gc0, struct os_error *err)
+{
+    const struct group *g = &r->grp[sv->gi];
+    const struct scenario_inference *inf = sv->inf;
+    memset(&sv->req, 0, sizeof sv->req);
+    sv->req.group = 1;
+    sv->req.cpu_milli = (int32_t)llround(inf->cpu * 1000);
+    sv->req.mem_mib = (int32_t)llround(inf->memory_gib * 1024);
+    sv->req.gpu.count = (uint16_t)inf->gpus;
+    sv->req.gpu.milli = 1000;
+    sv->req.gpu.res = gpu_cfg_resource(gc0);
+    bool mixed = g->sharing == SCENARIO_SHARE_MIG && g->mig_strategy == SCENARIO_MIG_MIXED;
+    sv->mig_prof = -1;
+    for (unsigned ti = 0; ti < g->ntypes; ti++) {
+        const struct catalog_instance *t = g->types[ti];
+        const struct gpu_cfg *gc = &g->c.pools[g->tpool[ti]].gpu;
+        int32_t units = t->gpus * g->c.pools[g->tpool[ti]].units_per_gpu;
+        sv->tfrac[ti] = g->tmig_frac[ti];
+        if (mixed) {
+            size_t np;
+            const struct gpu_mig_profile *pr = gpu_mig_profiles(gc->mig_family, &np);
+            int p = gpu_mig_profile_find(gc->mig_family, sv->mig_profile);
+            if (p < 0)
+                return os_errorf(err, OS_EINVAL, "unknown MIG profile '%s' on %s", sv->mig_profile,
+                                 t->name);
+            int in_layout = 0;
+            for (uint8_t j = 0; j < gc->mig_n; j++)
+                in_layout += gc->mig_layout[j].profile == p;
+            units = t->gpus * in_layout;
+            sv->tfrac[ti] = pr[p].compute / 7.0;
+            if (ti == 0) {
+                char res[48];
+                snprintf(res, sizeof res, "nvidia.com/mig-%s", sv->mig_profile);
+                int rc = gpu_res_parse(res, &sv->req.gpu.res, err);
+                if (rc)
+                    return rc;
+                sv->mig_prof = p;
+            }
+        }
+        (void)cat;
+        /* replicas per empty node */
+        int32_t cpu = (t->vcpu * 1000 - 100) / sv->req.cpu_milli;
+        int32_t mem = (int32_t)(catalog_type_mem_mib(t) * 0.9) / sv->req.mem_mib;
+        int32_t gpu = units / sv->req.gpu.count;
+        int32_t m = cpu < mem ? cpu : mem;
+        m = m < gpu ? m : gpu;
+        if (m < 1)
+            return os_errorf(err, OS_EINVAL,
+                             "%s: a replica (%.2f vCPU, %.2f GiB, %d GPU units) does not fit an "
+                             "empty %s node",
+                             r->sc->file, inf->cpu, inf->memory_gib, inf->gpus, t->name);
+        sv->tper_node[ti] = (uint32_t)m;
     }
     return OS_OK;
 }
@@ -1267,12 +1382,19 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
         return rc;
     g->c_open = true;
     struct gpu_cfg gc, gc0;
+    unsigned nl =
+        g->sharing == SCENARIO_SHARE_MIG && g->mig_strategy == SCENARIO_MIG_MIXED ? g->nlayouts : 1;
     for (unsigned ti = 0; ti < g->ntypes; ti++) {
-        if ((rc = group_gpu_cfg(g, cat, g->types[ti], &gc, &g->tmig_frac[ti], err)) ||
-            (rc = cluster_add_pool(&g->c, g->types[ti]->name, &gc, &g->tpool[ti], err)))
-            return rc;
-        if (ti == 0)
-            gc0 = gc;
+        for (unsigned li = 0; li < nl; li++) {
+            char name[96];
+            snprintf(name, sizeof name, li ? "%s/mig-%u" : "%s", g->types[ti]->name, li);
+            if ((rc = group_gpu_cfg(g, cat, g->types[ti], li, &gc, &g->tmig_frac[ti], err)) ||
+                (rc = cluster_add_pool(&g->c, name, &gc, &g->tlpool[ti][li], err)))
+                return rc;
+            if (ti == 0 && li == 0)
+                gc0 = gc;
+        }
+        g->tpool[ti] = g->tlpool[ti][0];
     }
     g->pool = g->tpool[0];
     g->mig_frac = g->tmig_frac[0];
@@ -1287,33 +1409,29 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
     g->req.gpu.milli = 1000;
     g->req.gpu.res = gpu_cfg_resource(&gc0);
     g->req.group = 1;
-    const struct scenario_inference *inf = gi == G_SVC     ? &r->sc->workload.inference
-                                           : gi == G_FLEET ? &r->sc->workload.fleet
-                                                           : NULL;
-    if (inf) {
-        g->req.cpu_milli = (int32_t)llround(inf->cpu * 1000);
-        g->req.mem_mib = (int32_t)llround(inf->memory_gib * 1024);
-        g->req.gpu.count = (uint16_t)inf->gpus;
-    }
-    for (unsigned ti = 0; ti < g->ntypes; ti++) {
-        const struct catalog_instance *t = g->types[ti];
-        if (!inf) {
-            g->tper_node[ti] = (uint32_t)t->gpus; /* pod sizes are checked by sim_check */
+    const struct scenario_inference *inf = NULL;
+    for (unsigned si = 0; si < r->nsvcs; si++) {
+        struct service *sv = &r->svcs[si];
+        if (sv->gi != gi)
             continue;
+        if ((rc = service_shape(r, cat, sv, &gc0, err)))
+            return rc;
+        if (sv->mig_prof >= 0 && sim_service_ext(r, sv) < 0) {
+            if (g->next == SIM_EXT_MAX)
+                return os_errorf(err, OS_EINVAL, "more than %d MIG profiles in one node group",
+                                 SIM_EXT_MAX);
+            g->ext_prof[g->next++] = sv->mig_prof;
         }
-        /* replicas per empty node */
-        int32_t cpu = (t->vcpu * 1000 - 100) / g->req.cpu_milli;
-        int32_t mem = (int32_t)(catalog_type_mem_mib(t) * 0.9) / g->req.mem_mib;
-        int32_t gpu = t->gpus * g->c.pools[g->tpool[ti]].units_per_gpu / g->req.gpu.count;
-        int32_t m = cpu < mem ? cpu : mem;
-        m = m < gpu ? m : gpu;
-        if (m < 1)
-            return os_errorf(err, OS_EINVAL,
-                             "%s: a replica (%.2f vCPU, %.2f GiB, %d GPU units) does not fit an "
-                             "empty %s node",
-                             r->sc->file, inf->cpu, inf->memory_gib, inf->gpus, t->name);
-        g->tper_node[ti] = (uint32_t)m;
+        if (!inf) { /* the group's first service: its request is the group's */
+            inf = sv->inf;
+            g->req = sv->req;
+        }
+        for (unsigned ti = 0; ti < g->ntypes; ti++)
+            if (sv->tper_node[ti] > g->tper_node[ti])
+                g->tper_node[ti] = sv->tper_node[ti];
     }
+    for (unsigned ti = 0; ti < g->ntypes && !inf; ti++)
+        g->tper_node[ti] = (uint32_t)g->types[ti]->gpus; /* pod sizes: checked by sim_check */
     g->per_node = g->tper_node[0];
     /* capacity providers: on-demand and/or spot */
     g->ncp = 1;
@@ -1543,7 +1661,6 @@ static void hpa_rules_from(struct hpa_rules *h, const struct scenario_hpa_rules 
 static int setup_service(struct run *r, unsigned si, struct os_error *err)
 {
     struct service *sv = &r->svcs[si];
-    sv->req = r->grp[sv->gi].req;
     sv->gpu_frac = service_gpu_frac(r, sv, 0);
     struct inference_cfg ic;
     inference_cfg_defaults(&ic);
@@ -1814,7 +1931,7 @@ static int warm_start(struct run *r, struct os_error *err)
             if (r->svcs[si].gi == gi)
                 want += (uint32_t)r->svcs[si].desired;
         if (sim_karpenter_on(r)) {
-            if ((rc = sim_karpenter_warm(r, gi, want, err)))
+            if ((rc = sim_karpenter_warm(r, gi, err)))
                 return rc;
             continue;
         }
@@ -2174,6 +2291,10 @@ static int group_init(struct run *r, const struct catalog *cat, int gi, unsigned
         g->sharing = var->sharing;
         g->replicas_per_gpu = var->replicas_per_gpu;
         g->mig_profile = var->mig_profile;
+        g->mig_strategy = var->mig_strategy;
+        g->mig_layouts = var->mig_layouts;
+        g->nlayouts = var->nmig_layouts;
+        g->reconf_s = var->mig_reconfigure_s;
         g->timeslice_overhead = var->timeslice_overhead;
         break;
     case G_FLEET:
@@ -2184,6 +2305,10 @@ static int group_init(struct run *r, const struct catalog *cat, int gi, unsigned
         g->sharing = var->fleet.sharing;
         g->replicas_per_gpu = var->fleet.replicas_per_gpu;
         g->mig_profile = var->fleet.mig_profile;
+        g->mig_strategy = var->fleet.mig_strategy;
+        g->mig_layouts = var->fleet.mig_layouts;
+        g->nlayouts = var->fleet.nmig_layouts;
+        g->reconf_s = var->fleet.mig_reconfigure_s;
         g->timeslice_overhead = var->fleet.timeslice_overhead;
         break;
     default:
@@ -2206,12 +2331,18 @@ static void services_init(struct run *r)
         sv->gi = G_SVC;
         sv->inf = &sc->workload.inference;
         sv->scaling = &r->v->scaling;
+        sv->mig_profile = r->v->mig_profile;
     }
     for (int k = 0; sc->workload.has_fleet && k < sc->workload.fleet.models; k++) {
         struct service *sv = &r->svcs[r->nsvcs++];
-        sv->gi = G_FLEET;
+        bool shared = r->v->fleet.node_group == SCENARIO_GROUP_SERVICE;
+        sv->gi = shared ? G_SVC : G_FLEET;
         sv->inf = &sc->workload.fleet;
         sv->scaling = &r->v->fleet.scaling;
+        /* on the service's group: its own profile (mixed) or the group's */
+        sv->mig_profile = shared && r->v->mig_strategy == SCENARIO_MIG_SINGLE
+                              ? r->v->mig_profile
+                              : r->v->fleet.mig_profile;
     }
     for (unsigned si = 0; si < r->nsvcs; si++) {
         r->svcs[si].r = r;
@@ -2278,7 +2409,7 @@ int sim_run_with(const struct scenario *sc, const struct catalog *cat, const str
     int rc = OS_OK;
     if (sc->workload.has_inference)
         rc = group_init(r, cat, G_SVC, v, err);
-    if (!rc && sc->workload.has_fleet)
+    if (!rc && sc->workload.has_fleet && r->v->fleet.node_group == SCENARIO_GROUP_OWN)
         rc = group_init(r, cat, G_FLEET, v, err);
     if (!rc && sc->workload.has_training)
         rc = group_init(r, cat, G_TRAIN, v, err);
@@ -2414,7 +2545,7 @@ static void check_training(const struct scenario *sc, const struct catalog_insta
 static void check_replica(const struct scenario *sc, const struct catalog *cat, unsigned i,
                           const char *pre, bool listed, const struct catalog_instance *t,
                           const struct scenario_inference *inf, int sharing, int replicas_per_gpu,
-                          const char *mig_profile, struct schema_diag *d)
+                          const char *mig_profile, const char *mixed_layout, struct schema_diag *d)
 {
     int upg = 1;
     if (sharing == SCENARIO_SHARE_TIMESLICE || sharing == SCENARIO_SHARE_MPS) {
@@ -2425,7 +2556,24 @@ static void check_replica(const struct scenario *sc, const struct catalog *cat, 
         if (p < 0)
             return; /* check_share says why */
         struct gpu_mig_place layout[GPU_MIG_LAYOUT_MAX];
-        upg = gpu_mig_single_layout(g->mig_family, (uint8_t)p, layout);
+        if (mixed_layout) { /* instances of the profile in the boot layout */
+            uint8_t nl = 0;
+            struct os_error e;
+            if (gpu_mig_layout_parse(g->mig_family, mixed_layout, layout, &nl, &e) != OS_OK)
+                return; /* check_layouts says why */
+            upg = 0;
+            for (uint8_t j = 0; j < nl; j++)
+                upg += layout[j].profile == p;
+            if (upg == 0) {
+                schema_diag_add(d,
+                                "%s: $.variants[%u].%smig_profile: '%s' is not in the boot "
+                                "layout (mig_layouts[0] '%s')",
+                                sc->file, i, pre, mig_profile, mixed_layout);
+                return;
+            }
+        } else {
+            upg = gpu_mig_single_layout(g->mig_family, (uint8_t)p, layout);
+        }
     }
     int64_t cpu_cap = (int64_t)t->vcpu * 1000 - 100;
     int64_t mem_cap = (int64_t)(catalog_type_mem_mib(t) * 0.9);
@@ -2436,6 +2584,29 @@ static void check_replica(const struct scenario *sc, const struct catalog *cat, 
                         "GPU units) does not fit an empty %s node (%.1f vCPU, %.1f GiB, %d units)",
                         sc->file, i, pre, listed ? "s" : "", inf->cpu, inf->memory_gib, inf->gpus,
                         t->name, (double)cpu_cap / 1000, (double)mem_cap / 1024, t->gpus * upg);
+}
+
+/* MIG mixed: every layout of $.variants[i].<pre>mig_layouts parses on type
+ * t's GPU. False (with the errors) if one does not. */
+static bool check_layouts(const struct scenario *sc, const struct catalog *cat, unsigned i,
+                          const char *pre, const struct catalog_instance *t,
+                          const char (*layouts)[64], unsigned n, struct schema_diag *d)
+{
+    const struct catalog_gpu_model *g = &cat->gpu_models[t->gpu_model];
+    if (!g->mig)
+        return true; /* check_share says it is not MIG capable */
+    bool ok = true;
+    for (unsigned k = 0; k < n; k++) {
+        struct gpu_mig_place layout[GPU_MIG_LAYOUT_MAX];
+        uint8_t nl;
+        struct os_error e;
+        if (gpu_mig_layout_parse(g->mig_family, layouts[k], layout, &nl, &e) != OS_OK) {
+            schema_diag_add(d, "%s: $.variants[%u].%smig_layouts[%u]: %s (%s, %s)", sc->file, i,
+                            pre, k, e.msg, t->name, g->name);
+            ok = false;
+        }
+    }
+    return ok;
 }
 
 /* The model of a service fits its GPU share on type t. pre: "" or "fleet.". */
@@ -2523,27 +2694,45 @@ void sim_check(const struct scenario *sc, const struct catalog *cat, struct sche
                                   &e) != OS_OK)
                 schema_diag_add(d, "%s: $.workload.fleet: %s (variant %s runs it on Fargate)",
                                 sc->file, e.msg, v->name);
-        } else if (sc->workload.has_fleet) {
+        } else if (sc->workload.has_fleet && v->fleet.node_group == SCENARIO_GROUP_OWN) {
             const struct scenario_variant_fleet *f = &v->fleet;
             unsigned n = check_group_types(sc, cat, i, "fleet.", f->instance_type,
                                            f->instance_types, f->ninstance_types, t, d);
             for (unsigned k = 0; k < n; k++) {
+                if (f->sharing == SCENARIO_SHARE_MIG && f->mig_strategy == SCENARIO_MIG_MIXED &&
+                    !check_layouts(sc, cat, i, "fleet.", t[k], f->mig_layouts, f->nmig_layouts, d))
+                    continue;
+                const char *lay = f->nmig_layouts ? f->mig_layouts[0] : NULL;
                 check_share(sc, cat, i, "fleet.", t[k], f->sharing, f->replicas_per_gpu,
                             f->mig_profile, sc->workload.fleet.model_memory_gb, d);
                 check_replica(sc, cat, i, "fleet.", f->ninstance_types > 0, t[k],
                               &sc->workload.fleet, f->sharing, f->replicas_per_gpu, f->mig_profile,
-                              d);
+                              lay, d);
             }
         }
         if (!sc->workload.has_inference)
             continue;
         unsigned n = check_group_types(sc, cat, i, "", v->instance_type, v->instance_types,
                                        v->ninstance_types, t, d);
+        bool mixed = v->sharing == SCENARIO_SHARE_MIG && v->mig_strategy == SCENARIO_MIG_MIXED;
+        bool shared = sc->workload.has_fleet && v->fleet.node_group == SCENARIO_GROUP_SERVICE;
+        /* on the service's group the fleet requests its own profile (mixed) or
+         * the group's units */
+        const char *fprof = mixed ? v->fleet.mig_profile : v->mig_profile;
         for (unsigned k = 0; k < n; k++) {
+            if (mixed && !check_layouts(sc, cat, i, "", t[k], v->mig_layouts, v->nmig_layouts, d))
+                continue;
+            const char *lay = mixed ? v->mig_layouts[0] : NULL;
             check_share(sc, cat, i, "", t[k], v->sharing, v->replicas_per_gpu, v->mig_profile,
                         sc->workload.inference.model_memory_gb, d);
             check_replica(sc, cat, i, "", v->ninstance_types > 0, t[k], &sc->workload.inference,
-                          v->sharing, v->replicas_per_gpu, v->mig_profile, d);
+                          v->sharing, v->replicas_per_gpu, v->mig_profile, lay, d);
+            if (!shared)
+                continue;
+            check_share(sc, cat, i, "fleet.", t[k], v->sharing, v->replicas_per_gpu, fprof,
+                        sc->workload.fleet.model_memory_gb, d);
+            check_replica(sc, cat, i, "fleet.", v->ninstance_types > 0, t[k], &sc->workload.fleet,
+                          v->sharing, v->replicas_per_gpu, fprof, lay, d);
         }
     }
 }

@@ -53,6 +53,7 @@ enum task_state { T_PENDING, T_STARTING, T_RUNNING, T_STOPPING, T_DONE };
 enum { G_SVC = 0, G_FLEET = 1, G_TRAIN = 2, G_MAX = 3 };
 #define SIM_MAX_SERVICES 17                 /* the LLM service and up to 16 fleet models */
 #define SIM_TYPES_MAX    SCENARIO_MAX_TYPES /* instance types of one node group */
+#define SIM_EXT_MAX      4 /* MIG mixed: profiles requested in one group (= KP_EXT_MAX, CA_EXT_MAX) */
 
 struct node {
     uint32_t cid; /* node id in its group's cluster */
@@ -62,8 +63,10 @@ struct node {
     bool cached; /* an image of its group's services pulled on this node */
     int16_t rev; /* the LLM service's image revision pulled on this node (-1 none) */
     bool evicting;
-    bool noticed; /* spot: the interruption notice came */
-    uint8_t ti;   /* its instance type: index into its group's types[] */
+    bool noticed;         /* spot: the interruption notice came */
+    uint8_t ti;           /* its instance type: index into its group's types[] */
+    uint8_t layout;       /* MIG mixed: its current layout (index into mig_layouts) */
+    int64_t reconf_until; /* MIG mixed: repartitioning until then (0: not) */
     bool awaited; /* Karpenter: a replacement that candidates wait for (drained when it is ready) */
     int cp;       /* ECS capacity provider / CA: its ASG (0 on-demand, 1 spot) */
     int64_t launch_us, ready_us;
@@ -144,9 +147,19 @@ struct group {
     double fargate_vcpu, fargate_gb; /* the task size billed */
     int sharing;                     /* enum scenario_sharing */
     int replicas_per_gpu;            /* TIMESLICE/MPS */
-    const char *mig_profile;         /* MIG */
-    double timeslice_overhead;       /* TIMESLICE */
-    double mig_frac;                 /* MIG: compute slices / 7 of the profile on types[0] */
+    const char *mig_profile;         /* MIG single: the profile of every instance */
+    int mig_strategy;                /* enum scenario_mig_strategy */
+    const char (*mig_layouts)[64];   /* MIG mixed: [0] the boot layout, then repartition targets */
+    unsigned nlayouts;               /* MIG mixed: layouts (1 = no repartitioning) */
+    const double *reconf_s;          /* MIG mixed: repartition time range (s) */
+    /* MIG mixed: cluster pool of each (type, layout); tpool[ti] = tlpool[ti][0] */
+    uint16_t tlpool[SIM_TYPES_MAX][SCENARIO_MAX_MIG_LAYOUTS];
+    /* MIG mixed: the profiles its services request (family table indices),
+     * the extended resources the autoscalers see (SIM_EXT_MAX at most) */
+    int ext_prof[SIM_EXT_MAX];
+    unsigned next;
+    double timeslice_overhead; /* TIMESLICE */
+    double mig_frac;           /* MIG: compute slices / 7 of the profile on types[0] */
     /* instance types: [0] the variant's instance_type, then the rest of its
      * instance_types (EKS with Karpenter); a node's ti indexes these */
     unsigned ntypes;
@@ -194,8 +207,12 @@ struct service {
     uint8_t gi; /* its node group */
     const struct scenario_inference *inf;
     const struct scenario_scaling *scaling;
-    struct pod_req req; /* a replica */
-    double gpu_frac;    /* physical GPUs per replica (whole 1 per GPU, MIG g/7, shared 1/R) */
+    struct pod_req req;      /* a replica */
+    double gpu_frac;         /* physical GPUs per replica (whole 1 per GPU, MIG g/7, shared 1/R) */
+    const char *mig_profile; /* MIG: the profile its replicas request */
+    int mig_prof;            /* MIG mixed: its profile's index in the family table */
+    double tfrac[SIM_TYPES_MAX];       /* MIG: compute slices / 7 of its profile on each type */
+    uint32_t tper_node[SIM_TYPES_MAX]; /* replicas an empty node of each type holds */
     struct inference svc;
     struct arrivals arr;
     struct arrivals_tokens tokens;
@@ -309,6 +326,20 @@ static inline const struct catalog_instance *sim_node_type(const struct run *r,
     return r->grp[n->g].types[n->ti];
 }
 
+/* MIG mixed: group g's extended resources (one per requested profile) on
+ * a node of type ti booted with (or repartitioned to) layout li: instances
+ * of each per node. Zero for other groups. */
+void sim_type_ext(const struct group *g, unsigned ti, unsigned li, int64_t out[SIM_EXT_MAX]);
+
+/* MIG mixed: node ni's instances of each of its group's extended resources,
+ * in its current layout, and those free now. Zero for other groups. */
+void sim_node_ext(const struct run *r, uint32_t ni, int64_t cap[SIM_EXT_MAX],
+                  int64_t free_[SIM_EXT_MAX]);
+
+/* MIG mixed: the index of service sv's profile among its group's extended
+ * resources, or -1 when the group is not MIG mixed. */
+int sim_service_ext(const struct run *r, const struct service *sv);
+
 /* Records the first failure (its message is already in r->err) and stops. */
 void sim_fail(struct run *r, int rc);
 
@@ -411,7 +442,7 @@ bool sim_karpenter_on(const struct run *r);
 int sim_karpenter_setup(struct run *r, struct os_error *err);
 /* Warm start of service group gi: launches ready nodes for `pods` replicas as
  * one provisioning pass would, then types[0] nodes up to min_nodes. */
-int sim_karpenter_warm(struct run *r, int gi, uint32_t pods, struct os_error *err);
+int sim_karpenter_warm(struct run *r, int gi, struct os_error *err);
 /* Pending work was seen in group g: opens or extends its batch window. No-op
  * unless Karpenter scales the nodes. */
 void sim_karpenter_note(struct run *r, int g);

@@ -99,7 +99,7 @@ struct karp_group {
     struct kp kp;
     bool kp_open;
     struct kp_batcher batch;
-    struct kp_type types[SIM_TYPES_MAX];
+    struct kp_type types[SIM_TYPES_MAX * SCENARIO_MAX_MIG_LAYOUTS]; /* (type, layout) */
 };
 
 struct sim_karp {
@@ -139,11 +139,20 @@ bool sim_spot_next(int pct, uint32_t total, uint32_t spot)
 /* ------------------------------------------------------------------------ */
 /* What kp sees                                                               */
 
-/* GPU units per GPU of group g's type ti. */
+/* GPU units per GPU of group g's type ti (MIG mixed: 1, the GPUs
+ * themselves; the instances are extended resources). */
 static int32_t type_upg(const struct group *g, unsigned ti)
 {
     uint16_t u = g->c.pools[g->tpool[ti]].units_per_gpu;
-    return u ? u : 1;
+    return u && !g->next ? u : 1;
+}
+
+/* Layouts kp sees for group g: MIG mixed with repartitioning shows kp one
+ * type per (instance type, layout), index ti + li * ntypes; new NodeClaims
+ * boot with layout 0 (the NodePool allows only those). */
+static unsigned group_layouts(const struct group *g)
+{
+    return g->next ? g->nlayouts : 1;
 }
 
 /* Group gi's instance types with their prices now. */
@@ -164,6 +173,17 @@ static void types_now(struct run *r, int gi, int64_t now)
             .od_available = true, /* [U] SIM_KARPENTER_OFFERINGS */
             .spot_available = true,
         };
+        int64_t ext[SIM_EXT_MAX];
+        sim_type_ext(g, ti, 0, ext);
+        for (unsigned k = 0; k < SIM_EXT_MAX; k++)
+            kt[ti].ext[k] = (int32_t)ext[k];
+        for (unsigned li = 1; li < group_layouts(g); li++) {
+            struct kp_type *alt = &kt[ti + li * g->ntypes];
+            *alt = kt[ti];
+            sim_type_ext(g, ti, li, ext);
+            for (unsigned k = 0; k < SIM_EXT_MAX; k++)
+                alt->ext[k] = (int32_t)ext[k];
+        }
     }
 }
 
@@ -184,6 +204,19 @@ static void pool_of(const struct run *r, int gi, struct kp_pool *p)
     p->nbudgets = 1;
     p->budgets[0] = (struct kp_budget){.percent = true, .value = cap->budget_pct};
     p->limit_gpu = cap->limits_gpus > 0 ? (int64_t)cap->limits_gpus * type_upg(g, 0) : -1;
+}
+
+/* The request of a replica of service sv (MIG mixed: no nvidia.com/gpu,
+ * one extended resource per requested profile). */
+static struct kp_res replica_req(const struct run *r, const struct service *sv)
+{
+    struct kp_res q = {.cpu_milli = sv->req.cpu_milli, .mem_mib = sv->req.mem_mib};
+    int k = sim_service_ext(r, sv);
+    if (k >= 0)
+        q.ext[k] = sv->req.gpu.count;
+    else
+        q.gpu = sv->req.gpu.count;
+    return q;
 }
 
 /* The request of a training pod of job j. */
@@ -210,7 +243,7 @@ static int each_pod(struct run *r, int gi,
             if (sv->gi != gi || t->node == NO_IDX ||
                 (t->state != T_STARTING && t->state != T_RUNNING && t->state != T_STOPPING))
                 continue;
-            struct kp_pod pod = {.req = {sv->req.cpu_milli, sv->req.mem_mib, sv->req.gpu.count}};
+            struct kp_pod pod = {.req = replica_req(r, sv)};
             if ((rc = fn(r, t->node, &pod)))
                 return rc;
         }
@@ -289,7 +322,7 @@ static int build(struct run *r, int gi, enum view view, struct kp_cluster *cl,
         struct kp_node *kn = &s->nodes[n];
         *kn = (struct kp_node){
             .pool = 0,
-            .type = nd->ti,
+            .type = nd->ti + nd->layout * g->ntypes,
             .capacity = nd->spot ? KP_SPOT : KP_ON_DEMAND,
             .created_us = nd->launch_us,
             .last_pod_event_us = nd->pod_event_us,
@@ -330,7 +363,7 @@ static int build(struct run *r, int gi, enum view view, struct kp_cluster *cl,
         return rc;
     *cl = (struct kp_cluster){
         .types = s->g[gi].types,
-        .ntypes = g->ntypes,
+        .ntypes = g->ntypes * group_layouts(g),
         .pools = pools,
         .npools = npools,
         .nodes = s->nodes,
@@ -363,7 +396,7 @@ static int pending_pods(struct run *r, int gi, uint32_t cap, uint32_t *out)
             const struct service *sv = &r->svcs[t->s];
             if (t->state != T_PENDING || sv->gi != gi)
                 continue;
-            struct kp_pod pod = {.req = {sv->req.cpu_milli, sv->req.mem_mib, sv->req.gpu.count}};
+            struct kp_pod pod = {.req = replica_req(r, sv)};
             if ((rc = push_pending(r, &n, pod)))
                 return rc;
         }
@@ -512,17 +545,23 @@ void sim_karpenter_note(struct run *r, int gi)
                                  &r->err));
 }
 
-int sim_karpenter_warm(struct run *r, int gi, uint32_t pods, struct os_error *err)
+int sim_karpenter_warm(struct run *r, int gi, struct os_error *err)
 {
     struct group *g = &r->grp[gi];
-    struct kp_pod pod = {.req = {g->req.cpu_milli, g->req.mem_mib, g->req.gpu.count}};
     struct sim_karp *s = r->karp;
     struct kp_cluster cl;
     struct kp_pool pools[2];
     int rc = build(r, gi, V_PROVISION, &cl, pools);
     uint32_t np = 0;
-    for (uint32_t k = 0; !rc && k < pods && k < s->g[gi].kp.cap_claims; k++)
-        rc = push_pending(r, &np, pod);
+    /* each service's initial replicas, in service order */
+    for (unsigned si = 0; !rc && si < r->nsvcs; si++) {
+        const struct service *sv = &r->svcs[si];
+        struct kp_pod pod = {.req = replica_req(r, sv)};
+        for (int32_t k = 0; !rc && sv->gi == gi && k < sv->desired && np < s->g[gi].kp.cap_claims;
+             k++)
+            rc = push_pending(r, &np, pod);
+    }
+    (void)g;
     if (!rc && np &&
         !(rc = sim_grow((void **)&s->claims, &s->cap_claims, sizeof *s->claims, np, &r->err))) {
         struct kp_prov_result out;

@@ -240,7 +240,11 @@ static int ca_group_setup(struct run *r, int gi, struct os_error *err)
         struct ca_group *cg = &sg->groups[k];
         cg->alloc.cpu_milli = g->type->vcpu * 1000 - 100; /* [U] SIM_ALLOCATABLE */
         cg->alloc.mem_mib = (int64_t)(catalog_type_mem_mib(g->type) * 0.9);
-        cg->alloc.gpu = (int64_t)g->type->gpus * (upg ? upg : 1);
+        cg->alloc.gpu = g->next ? 0 : (int64_t)g->type->gpus * (upg ? upg : 1);
+        int64_t ext[SIM_EXT_MAX];
+        sim_type_ext(g, 0, 0, ext); /* the ASG's template: the boot layout */
+        for (unsigned e = 0; e < SIM_EXT_MAX; e++)
+            cg->alloc.ext[e] = ext[e];
         cg->max_pods = CA_MAX_PODS_PER_NODE;
         /* the on-demand ASG (or the only one) keeps the group's minimum */
         cg->min_size = sg->kind[k] == ASG_OD || sg->nasg == 1 ? g->min_nodes : 0;
@@ -350,13 +354,22 @@ static int ca_build_nodes(struct run *r, int gi, uint32_t *nn)
         struct ca_node *cn = &s->nodes[n];
         memset(cn, 0, sizeof *cn);
         cn->group = sg->asg_of[nd->cp];
-        cn->alloc = (struct ca_res){c->cpu_cap[cid], c->mem_cap[cid], c->res_cap[cid]};
+        int64_t ecap[SIM_EXT_MAX], efree[SIM_EXT_MAX];
+        sim_node_ext(r, i, ecap, efree);
+        bool mixed = r->grp[gi].next > 0; /* MIG mixed: instances are extended resources */
+        cn->alloc = (struct ca_res){.cpu_milli = c->cpu_cap[cid],
+                                    .mem_mib = c->mem_cap[cid],
+                                    .gpu = mixed ? 0 : c->res_cap[cid]};
+        for (unsigned k = 0; k < SIM_EXT_MAX; k++)
+            cn->alloc.ext[k] = ecap[k];
         if (nd->state == N_DRAINING) {
             cn->requested = cn->alloc; /* cordoned: no room [U] SIM_CA_NODES */
         } else {
-            cn->requested = (struct ca_res){c->cpu_cap[cid] - c->cpu_free[cid],
-                                            c->mem_cap[cid] - c->mem_free[cid],
-                                            c->res_cap[cid] - c->res_free[cid]};
+            cn->requested = (struct ca_res){.cpu_milli = c->cpu_cap[cid] - c->cpu_free[cid],
+                                            .mem_mib = c->mem_cap[cid] - c->mem_free[cid],
+                                            .gpu = mixed ? 0 : c->res_cap[cid] - c->res_free[cid]};
+            for (unsigned k = 0; k < SIM_EXT_MAX; k++)
+                cn->requested.ext[k] = ecap[k] - efree[k];
         }
         cn->npods = (int32_t)nd->tasks;
         /* [U] SIM_CA_PDB: training pods are not evictable */
@@ -383,7 +396,12 @@ static int ca_build_pods(struct run *r, int gi, uint32_t cap, uint32_t *np, uint
             const struct service *sv = &r->svcs[t->s];
             if (sv->gi != gi)
                 continue;
-            struct ca_res req = {sv->req.cpu_milli, sv->req.mem_mib, sv->req.gpu.count};
+            struct ca_res req = {.cpu_milli = sv->req.cpu_milli, .mem_mib = sv->req.mem_mib};
+            int ek = sim_service_ext(r, sv);
+            if (ek >= 0)
+                req.ext[ek] = sv->req.gpu.count;
+            else
+                req.gpu = sv->req.gpu.count;
             if (t->state == T_PENDING)
                 rc = ca_push(r, &s->pending, &s->cap_pending, &p, req, -1);
             else if ((t->state == T_STARTING || t->state == T_RUNNING) && t->node != NO_IDX &&

@@ -20,6 +20,8 @@ const char *const scenario_metric_names[] = {"requests_per_target", "backlog", "
 const char *const scenario_spot_price_names[] = {"generated", "trace", NULL};
 const char *const scenario_service_scaler_names[] = {"hpa", "keda", NULL};
 const char *const scenario_launch_names[] = {"ec2", "fargate", NULL};
+const char *const scenario_node_group_names[] = {"own", "service", NULL};
+const char *const scenario_mig_strategy_names[] = {"single", "mixed", NULL};
 const char *const scenario_ecs_policy_names[] = {"target_tracking", "step", NULL};
 const char *const scenario_adjust_names[] = {"change", "percent", "exact", NULL};
 const char *const scenario_preemption_policy_names[] = {"PreemptLowerPriority", "Never", NULL};
@@ -344,6 +346,8 @@ static void vfleet_defaults(void *obj)
     f->fargate_speed = 0.03;
     f->sharing = SCENARIO_SHARE_WHOLE;
     f->replicas_per_gpu = 4;
+    f->mig_reconfigure_s[0] = 60;
+    f->mig_reconfigure_s[1] = 180;
     f->timeslice_overhead = 0.05;
     f->min_nodes = 0;
     f->max_nodes = 20;
@@ -367,6 +371,15 @@ static const struct schema_field vfleet_fields[] = {
                  "an integer in [1, 48]"),
     SCHEMA_F_STRING(struct scenario_variant_fleet, mig_profile, "mig_profile", 0,
                     "a MIG profile such as \"1g.10gb\""),
+    SCHEMA_F_ENUM(struct scenario_variant_fleet, mig_strategy, "mig_strategy",
+                  scenario_mig_strategy_names, 0),
+    SCHEMA_F_SCALARS(struct scenario_variant_fleet, mig_layouts, nmig_layouts, "mig_layouts",
+                     SCHEMA_STRING, 1, 0, 0, 0,
+                     "a list of per-GPU MIG layouts such as \"4g.20gb,1g.5gb,1g.5gb\""),
+    SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_variant_fleet, mig_reconfigure_s, "mig_reconfigure_s",
+                 0, DAY_S, 0, "a range [lo, hi] of seconds"),
+    SCHEMA_F_ENUM(struct scenario_variant_fleet, node_group, "node_group",
+                  scenario_node_group_names, 0),
     SCHEMA_F_DOUBLE(struct scenario_variant_fleet, timeslice_overhead, "timeslice_overhead", 0, 0.9,
                     0, "a fraction in [0, 0.9]"),
     SCHEMA_F_INT(struct scenario_variant_fleet, min_nodes, "min_nodes", 0, 10000, 0,
@@ -405,6 +418,8 @@ static void variant_defaults(void *obj)
 {
     struct scenario_variant *v = obj;
     v->replicas_per_gpu = 2;
+    v->mig_reconfigure_s[0] = 60;
+    v->mig_reconfigure_s[1] = 180;
     v->timeslice_overhead = 0.05;
     v->max_nodes = 50;
     scaling_defaults(&v->scaling);
@@ -434,6 +449,13 @@ static const struct schema_field variant_fields[] = {
                  "an integer in [1, 48]"),
     SCHEMA_F_STRING(struct scenario_variant, mig_profile, "mig_profile", 0,
                     "a MIG profile such as \"3g.40gb\""),
+    SCHEMA_F_ENUM(struct scenario_variant, mig_strategy, "mig_strategy",
+                  scenario_mig_strategy_names, 0),
+    SCHEMA_F_SCALARS(struct scenario_variant, mig_layouts, nmig_layouts, "mig_layouts",
+                     SCHEMA_STRING, 1, 0, 0, 0,
+                     "a list of per-GPU MIG layouts such as \"4g.20gb,1g.5gb,1g.5gb\""),
+    SCHEMA_F_NUM(SCHEMA_PAIR, struct scenario_variant, mig_reconfigure_s, "mig_reconfigure_s", 0,
+                 DAY_S, 0, "a range [lo, hi] of seconds"),
     SCHEMA_F_DOUBLE(struct scenario_variant, timeslice_overhead, "timeslice_overhead", 0, 0.9, 0,
                     "a fraction in [0, 0.9]"),
     SCHEMA_F_INT(struct scenario_variant, min_nodes, "min_nodes", 0, 10000, 0,
@@ -856,6 +878,90 @@ static void check_types(const char *file, unsigned i, const char *pre, char *typ
                         file, i, pre, n);
 }
 
+/* The MIG strategy keys of one node group ($.variants[i].<pre>...): mixed
+ * needs sharing "mig" and at least one layout; layouts and a repartition
+ * time only make sense with mixed. */
+static void check_mig_keys(const char *file, unsigned i, const char *pre, int sharing, int strategy,
+                           unsigned nlayouts, const double *reconf, struct schema_diag *d)
+{
+    if (strategy == SCENARIO_MIG_MIXED && sharing != SCENARIO_SHARE_MIG)
+        schema_diag_add(d, "%s: $.variants[%u].%smig_strategy: \"mixed\" needs sharing \"mig\"",
+                        file, i, pre);
+    else if (strategy == SCENARIO_MIG_MIXED && nlayouts == 0)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].%smig_layouts: missing (the mixed strategy needs the "
+                        "per-GPU layout, e.g. [\"4g.20gb,2g.10gb,1g.5gb\"])",
+                        file, i, pre);
+    else if (strategy != SCENARIO_MIG_MIXED && nlayouts > 0)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].%smig_layouts: layouts are for mig_strategy "
+                        "\"mixed\" (the single strategy's layout is mig_profile's)",
+                        file, i, pre);
+    char path[64];
+    snprintf(path, sizeof path, "$.variants[%u].%smig_reconfigure_s", i, pre);
+    check_range(file, path, reconf, d);
+}
+
+/* fleet.node_group "service": the fleet's pods run on the LLM service's
+ * node group (EKS), so the fleet's own node-group settings would be ignored:
+ * each one given is an error; fleet.mig_profile is the profile the fleet
+ * requests there (mixed strategy). */
+static void check_fleet_on_service(const char *file, unsigned i, const struct scenario *sc,
+                                   const struct scenario_variant *v, struct schema_diag *d)
+{
+    const struct scenario_variant_fleet *f = &v->fleet;
+    struct scenario_variant_fleet def;
+    memset(&def, 0, sizeof def);
+    vfleet_defaults(&def);
+    const char *bad = NULL;
+    if (!sc->workload.has_inference)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].fleet.node_group: \"service\" needs the LLM service "
+                        "(workload.inference) whose node group the fleet shares",
+                        file, i);
+    if (v->orchestrator != SCENARIO_ORCH_EKS)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].fleet.node_group: \"service\" is modelled on EKS "
+                        "only (one NodePool or ASG for both; ECS runs the fleet on its own "
+                        "capacity provider)",
+                        file, i);
+    if (f->instance_type[0] || f->ninstance_types)
+        bad = "instance_type";
+    else if (f->launch_type != def.launch_type)
+        bad = "launch_type";
+    else if (f->sharing != def.sharing)
+        bad = "sharing";
+    else if (f->replicas_per_gpu != def.replicas_per_gpu)
+        bad = "replicas_per_gpu";
+    else if (f->mig_strategy != def.mig_strategy || f->nmig_layouts)
+        bad = "mig_strategy";
+    else if (f->min_nodes != def.min_nodes || f->max_nodes != def.max_nodes)
+        bad = "min_nodes";
+    else if (f->placement[0])
+        bad = "placement";
+    else if (memcmp(&f->spot, &def.spot, sizeof def.spot) != 0)
+        bad = "spot";
+    if (bad)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].fleet.%s: the fleet runs on the service's node group "
+                        "(fleet.node_group \"service\"); set it on the variant instead",
+                        file, i, bad);
+    if (v->sharing == SCENARIO_SHARE_MIG && v->mig_strategy == SCENARIO_MIG_MIXED &&
+        !f->mig_profile[0])
+        schema_diag_add(d,
+                        "%s: $.variants[%u].fleet.mig_profile: missing (the fleet's replicas "
+                        "request one profile of the service group's mixed layout)",
+                        file, i);
+    if (f->mig_profile[0] &&
+        (v->sharing != SCENARIO_SHARE_MIG || v->mig_strategy != SCENARIO_MIG_MIXED) &&
+        strcmp(f->mig_profile, v->mig_profile) != 0)
+        schema_diag_add(d,
+                        "%s: $.variants[%u].fleet.mig_profile: on the service's node group the "
+                        "fleet gets the group's GPU units; a profile of its own needs "
+                        "sharing \"mig\" with mig_strategy \"mixed\"",
+                        file, i);
+}
+
 static void check_simulation(const char *file, struct scenario *sc, struct schema_diag *d)
 {
     const struct scenario_inference *f = &sc->workload.inference;
@@ -921,6 +1027,8 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                             "%s: $.variants[%u].mig_profile: missing (sharing \"mig\" needs "
                             "a profile such as \"3g.40gb\")",
                             file, i);
+        check_mig_keys(file, i, "", v->sharing, v->mig_strategy, v->nmig_layouts,
+                       v->mig_reconfigure_s, d);
         if (v->min_nodes > v->max_nodes)
             schema_diag_add(d, "%s: $.variants[%u].min_nodes: %d exceeds max_nodes %d", file, i,
                             v->min_nodes, v->max_nodes);
@@ -978,7 +1086,8 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                      v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory" : "k8s-default");
         struct scenario_variant_fleet *vf = &v->fleet;
         if (sc->workload.has_fleet) {
-            if (!vf->instance_type[0] && vf->launch_type == SCENARIO_LAUNCH_EC2)
+            if (!vf->instance_type[0] && vf->launch_type == SCENARIO_LAUNCH_EC2 &&
+                vf->node_group == SCENARIO_GROUP_OWN)
                 schema_diag_add(d,
                                 "%s: $.variants[%u].fleet.instance_type: missing required key "
                                 "(the workload has a fleet)",
@@ -991,11 +1100,15 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                                 "%s: $.variants[%u].fleet.sharing: ECS assigns whole GPUs only "
                                 "(expected \"whole\", got \"%s\")",
                                 file, i, scenario_sharing_names[vf->sharing]);
-            if (vf->sharing == SCENARIO_SHARE_MIG && !vf->mig_profile[0])
+            if (vf->node_group == SCENARIO_GROUP_SERVICE)
+                check_fleet_on_service(file, i, sc, v, d);
+            else if (vf->sharing == SCENARIO_SHARE_MIG && !vf->mig_profile[0])
                 schema_diag_add(d,
                                 "%s: $.variants[%u].fleet.mig_profile: missing (sharing \"mig\" "
                                 "needs a profile such as \"1g.10gb\")",
                                 file, i);
+            check_mig_keys(file, i, "fleet.", vf->sharing, vf->mig_strategy, vf->nmig_layouts,
+                           vf->mig_reconfigure_s, d);
             if (!vf->placement[0])
                 snprintf(vf->placement, sizeof vf->placement, "%s",
                          v->orchestrator == SCENARIO_ORCH_ECS ? "ecs-binpack-memory"

@@ -22,11 +22,12 @@
 
 #include "sim/schema.h"
 
-#define SCENARIO_MAX_VARIANTS  16
-#define SCENARIO_MAX_REFERENCE 32
-#define SCENARIO_PATH_LEN      1024
-#define SCENARIO_MAX_CHECKS    64
-#define SCENARIO_MAX_TYPES     8 /* instance types of one node group (a NodePool's list) */
+#define SCENARIO_MAX_VARIANTS    16
+#define SCENARIO_MAX_REFERENCE   32
+#define SCENARIO_PATH_LEN        1024
+#define SCENARIO_MAX_CHECKS      64
+#define SCENARIO_MAX_TYPES       8 /* instance types of one node group (a NodePool's list) */
+#define SCENARIO_MAX_MIG_LAYOUTS 8 /* MIG mixed: layouts of one node group */
 
 enum scenario_kind { SCENARIO_PACKING = 0, SCENARIO_SIMULATION = 1, SCENARIO_REPLAY = 2 };
 enum scenario_orchestrator { SCENARIO_ORCH_NONE = 0, SCENARIO_ORCH_ECS = 1, SCENARIO_ORCH_EKS = 2 };
@@ -196,6 +197,10 @@ struct scenario_variant_training {
 /* The small-model fleet's node group of a variant (when the workload has a
  * fleet): its own instance type and GPU sharing. */
 enum scenario_launch { SCENARIO_LAUNCH_EC2 = 0, SCENARIO_LAUNCH_FARGATE = 1 };
+/* Where the fleet's pods run: its own node group, or the LLM service's
+ * (EKS: one NodePool or ASG for both; e.g. a MIG mixed layout). */
+enum scenario_node_group { SCENARIO_GROUP_OWN = 0, SCENARIO_GROUP_SERVICE = 1 };
+enum scenario_mig_strategy { SCENARIO_MIG_SINGLE = 0, SCENARIO_MIG_MIXED = 1 };
 
 struct scenario_variant_fleet {
     int launch_type;        /* enum scenario_launch (ec2): fargate runs the models on CPU */
@@ -203,12 +208,17 @@ struct scenario_variant_fleet {
     char instance_type[48]; /* catalog type of the fleet's node group (required for ec2) */
     char instance_types[SCENARIO_MAX_TYPES][48]; /* as the variant's instance_types */
     unsigned ninstance_types;
-    char placement[64];        /* placement policy (the variant's orchestrator default) */
-    int sharing;               /* enum scenario_sharing (whole) */
-    int replicas_per_gpu;      /* TIMESLICE/MPS: R (4) */
-    char mig_profile[32];      /* MIG (single strategy) */
-    double timeslice_overhead; /* (0.05) [U] */
-    int min_nodes, max_nodes;  /* (0, 20) */
+    char placement[64];   /* placement policy (the variant's orchestrator default) */
+    int sharing;          /* enum scenario_sharing (whole) */
+    int replicas_per_gpu; /* TIMESLICE/MPS: R (4) */
+    char mig_profile[32]; /* MIG: the profile a replica requests */
+    int mig_strategy;     /* enum scenario_mig_strategy (single) */
+    char mig_layouts[SCENARIO_MAX_MIG_LAYOUTS][64]; /* mixed: "4g.20gb,1g.5gb,..." per GPU */
+    unsigned nmig_layouts;
+    double mig_reconfigure_s[2]; /* repartition of an idle node (60, 180) [U] */
+    int node_group;              /* enum scenario_node_group (own) */
+    double timeslice_overhead;   /* (0.05) [U] */
+    int min_nodes, max_nodes;    /* (0, 20) */
     struct scenario_scaling scaling;
     struct scenario_spot spot;
 };
@@ -236,9 +246,19 @@ struct scenario_variant {
      * ECS and the Cluster Autoscaler take one type per node group. */
     char instance_types[SCENARIO_MAX_TYPES][48];
     unsigned ninstance_types;
-    int sharing;               /* enum scenario_sharing */
-    int replicas_per_gpu;      /* TIMESLICE/MPS: R (2) */
-    char mig_profile[32];      /* MIG (single strategy): e.g. "3g.40gb" */
+    int sharing;          /* enum scenario_sharing */
+    int replicas_per_gpu; /* TIMESLICE/MPS: R (2) */
+    char mig_profile[32]; /* MIG: the profile a replica requests, e.g. "3g.40gb" */
+    /* MIG strategy of the node group: single (every instance is mig_profile,
+     * exposed as nvidia.com/gpu) or mixed (per-GPU layouts of several
+     * profiles, exposed as nvidia.com/mig-<profile>): mig_layouts[0] is the
+     * layout nodes boot with, the others are the layouts the MIG manager may
+     * switch a node to when its GPUs are idle (repartitioning, taking
+     * mig_reconfigure_s during which its GPUs take no pod). */
+    int mig_strategy;
+    char mig_layouts[SCENARIO_MAX_MIG_LAYOUTS][64];
+    unsigned nmig_layouts;
+    double mig_reconfigure_s[2];
     double timeslice_overhead; /* context-switch loss when k > 1 tenants share a GPU (0.05) [U] */
     int min_nodes, max_nodes;  /* node pool / ASG bounds (0, 50) */
     struct scenario_scaling scaling;
@@ -394,6 +414,8 @@ extern const char *const scenario_node_scaler_names[];
 extern const char *const scenario_consolidation_names[];
 extern const char *const scenario_ca_expander_names[];
 extern const char *const scenario_launch_names[];
+extern const char *const scenario_node_group_names[];
+extern const char *const scenario_mig_strategy_names[];
 extern const char *const scenario_ecs_policy_names[];
 extern const char *const scenario_adjust_names[];
 extern const char *const scenario_preemption_policy_names[];
