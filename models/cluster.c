@@ -48,15 +48,15 @@ static uint32_t cluster_pair_slots(const struct cluster *c)
 void cluster_destroy(struct cluster *c)
 {
     void *arrays[] = {
-        c->cpu_free,       c->cpu_cap,    c->mem_free,    c->mem_cap,     c->pods,
-        c->max_pods,       c->node_flags, c->gpu_count,   c->gpu_model,   c->gpu_first,
-        c->free_whole,     c->res,        c->res_cap,     c->res_free,    c->milli_free_max,
-        c->milli_free_sum, c->pool,       c->cpu_nz_req,  c->mem_nz_req,  c->gpu_free_milli,
-        c->gpu_used,       c->state,      c->gpu_block,   c->gpu_node,    c->name,
-        c->instance_type,  c->zone,       c->n_taints,    c->taints,      c->label,
-        c->key_str,        c->pair_col,   c->pair_val,    c->pair_num,    c->pair_is_num,
-        c->pair_hash,      c->str_off,    c->str_bytes,   c->str_hash,    c->pools,
-        c->group_node,     c->group_pair, c->group_total, c->avail_level,
+        c->cpu_free,       c->cpu_cap,       c->mem_free,   c->mem_cap,     c->pods,
+        c->max_pods,       c->node_flags,    c->gpu_count,  c->gpu_model,   c->gpu_first,
+        c->free_whole,     c->res,           c->res_cap,    c->res_free,    c->milli_free_max,
+        c->milli_free_sum, c->pool,          c->cpu_nz_req, c->mem_nz_req,  c->gpu_free_milli,
+        c->gpu_used,       c->gpu_layout,    c->state,      c->gpu_block,   c->gpu_node,
+        c->name,           c->instance_type, c->zone,       c->n_taints,    c->taints,
+        c->label,          c->key_str,       c->pair_col,   c->pair_val,    c->pair_num,
+        c->pair_is_num,    c->pair_hash,     c->str_off,    c->str_bytes,   c->str_hash,
+        c->pools,          c->group_node,    c->group_pair, c->group_total, c->avail_level,
     };
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         free(arrays[i]);
@@ -122,6 +122,7 @@ int cluster_init(struct cluster *c, const struct cluster_cfg *cfg, struct os_err
     CLUSTER_ALLOC(mem_nz_req, nn);
     CLUSTER_ALLOC(gpu_free_milli, ng);
     CLUSTER_ALLOC(gpu_used, ng);
+    CLUSTER_ALLOC(gpu_layout, ng);
     CLUSTER_ALLOC(gpu_node, ng);
     CLUSTER_ALLOC(state, nn);
     CLUSTER_ALLOC(gpu_block, nn);
@@ -430,10 +431,13 @@ void cluster_refresh_gpus(struct cluster *c, uint32_t n)
             whole += u == 0;
             units += (unsigned)(cfg->replicas - u);
             break;
-        case GPU_MODE_MIG:
+        case GPU_MODE_MIG: {
+            uint8_t ln;
+            gpu_cfg_layout(cfg, c->gpu_layout[g], &ln);
             whole += u == 0;
-            units += (unsigned)(cfg->mig_n - __builtin_popcount(u));
+            units += (unsigned)(ln - __builtin_popcount(u));
             break;
+        }
         }
     }
     c->free_whole[n] = (uint8_t)whole;
@@ -475,7 +479,10 @@ static void cluster_empty_node(struct cluster *c, uint32_t n)
     for (uint32_t g = g0; g < g0 + c->gpu_count[n]; g++) {
         c->gpu_free_milli[g] = GPU_MILLI;
         c->gpu_used[g] = 0;
+        c->gpu_layout[g] = 0;
     }
+    if (c->gpu_count[n]) /* every GPU back to its boot layout */
+        c->res_cap[n] = (uint16_t)(c->gpu_count[n] * c->pools[c->pool[n]].units_per_gpu);
     cluster_refresh_gpus(c, n);
 }
 
@@ -660,12 +667,50 @@ int cluster_set_pool(struct cluster *c, uint32_t n, uint16_t pool, struct os_err
     c->pool[n] = pool;
     c->res[n] = c->gpu_count[n] ? p->res : GPU_RES_NONE;
     c->res_cap[n] = (uint16_t)(c->gpu_count[n] * p->units_per_gpu);
-    for (uint32_t g = g0; g < g1; g++)
+    for (uint32_t g = g0; g < g1; g++) {
         c->gpu_free_milli[g] = GPU_MILLI;
+        c->gpu_layout[g] = 0;
+    }
     c->node_flags[n] = cluster_flags_for(c, n);
     cluster_plain_refresh(c, n);
     cluster_refresh_gpus(c, n);
     return OS_OK;
+}
+
+int cluster_set_gpu_layout(struct cluster *c, uint32_t gpu, uint8_t layout, bool hold,
+                           struct os_error *err)
+{
+    if (gpu >= c->n_gpus)
+        return os_errorf(err, OS_EINVAL, "cluster: no GPU %u", gpu);
+    uint32_t n = c->gpu_node[gpu];
+    if (n >= c->n_nodes || c->state[n] == CLUSTER_NODE_GONE ||
+        gpu >= c->gpu_first[n] + c->gpu_count[n])
+        return os_errorf(err, OS_EINVAL, "cluster: GPU %u is on no live node", gpu);
+    const struct gpu_cfg *cfg = &c->pools[c->pool[n]].gpu;
+    if (cfg->mode != GPU_MODE_MIG || layout > cfg->mig_nalt)
+        return os_errorf(err, OS_EINVAL, "node '%s': pool has no MIG layout %u", c->name[n],
+                         (unsigned)layout);
+    if (c->gpu_used[gpu])
+        return os_errorf(err, OS_EINVAL,
+                         "node '%s': GPU %u is in use; MIG repartitioning needs an idle GPU",
+                         c->name[n], gpu - c->gpu_first[n]);
+    uint8_t was, now;
+    gpu_cfg_layout(cfg, c->gpu_layout[gpu], &was);
+    gpu_cfg_layout(cfg, layout, &now);
+    c->gpu_layout[gpu] = layout;
+    c->res_cap[n] = (uint16_t)(c->res_cap[n] - was + now);
+    c->gpu_used[gpu] = hold ? (uint8_t)((1u << now) - 1u) : 0;
+    c->gpu_free_milli[gpu] = gpu_shared_free_milli(cfg, layout, c->gpu_used[gpu]);
+    cluster_refresh_gpus(c, n);
+    return OS_OK;
+}
+
+void cluster_release_gpu_hold(struct cluster *c, uint32_t gpu)
+{
+    uint32_t n = c->gpu_node[gpu];
+    c->gpu_used[gpu] = 0;
+    c->gpu_free_milli[gpu] = GPU_MILLI;
+    cluster_refresh_gpus(c, n);
 }
 
 void cluster_bind(struct cluster *c, uint32_t n, int32_t cpu_milli, int32_t mem_mib, uint32_t group,
@@ -783,7 +828,7 @@ int cluster_check(const struct cluster *c, struct os_error *err)
                              c->max_pods[n]);
         const struct gpu_cfg *cfg = &c->pools[c->pool[n]].gpu;
         uint32_t g0 = c->gpu_first[n];
-        unsigned whole = 0, units = 0, mmax = 0;
+        unsigned whole = 0, units = 0, mmax = 0, cap = 0;
         int32_t msum = 0;
         for (uint32_t g = g0; g < g0 + c->gpu_count[n]; g++) {
             uint8_t u = c->gpu_used[g];
@@ -808,15 +853,22 @@ int cluster_check(const struct cluster *c, struct os_error *err)
                                      u, cfg->replicas);
                 units += (unsigned)(cfg->replicas - u);
                 break;
-            case GPU_MODE_MIG:
-                if (u >> cfg->mig_n)
+            case GPU_MODE_MIG: {
+                uint8_t ln;
+                gpu_cfg_layout(cfg, c->gpu_layout[g], &ln);
+                if (u >> ln || c->gpu_layout[g] > cfg->mig_nalt)
                     return os_errorf(err, OS_EINVAL, "node '%s': GPU %u: bad MIG mask", nm, g);
-                units += (unsigned)(cfg->mig_n - __builtin_popcount(u));
+                units += (unsigned)(ln - __builtin_popcount(u));
+                cap += ln;
                 break;
+            }
             }
         }
         if (cfg->mode != GPU_MODE_MILLI)
             mmax = 0;
+        if (cfg->mode == GPU_MODE_MIG && c->gpu_count[n] && cap != c->res_cap[n])
+            return os_errorf(err, OS_EINVAL, "node '%s': %u MIG instances, res_cap %u", nm, cap,
+                             c->res_cap[n]);
         if (whole != c->free_whole[n] || units != c->res_free[n] || mmax != c->milli_free_max[n] ||
             msum != c->milli_free_sum[n])
             return os_errorf(err, OS_EINVAL, "node '%s': GPU aggregates stale", nm);

@@ -175,6 +175,8 @@ struct cluster {
     /* ---- hot, per GPU ---- */
     uint16_t *gpu_free_milli; /* 0..1000: share not allocated (for metrics in
                                  TIMESLICE/MPS/MIG: 1000 - used fraction) */
+    uint8_t *gpu_layout;      /* MIG: the GPU's layout in its pool (0 = mig_layout; see
+                                 cluster_set_gpu_layout) */
     uint8_t *gpu_used;        /* WHOLE/MILLI: allocations on the GPU; TIMESLICE/MPS:
                                  replicas in use; MIG: used layout entries
                                  (bit j = mig_layout[j]) */
@@ -277,6 +279,17 @@ int cluster_set_state(struct cluster *c, uint32_t node, enum cluster_node_state 
  * (OS_EINVAL otherwise); CPU pods may stay. The node keeps its state, labels
  * and CPU/memory use. */
 int cluster_set_pool(struct cluster *c, uint32_t node, uint16_t pool, struct os_error *err);
+
+/* MIG: repartitions GPU `gpu` (a global GPU id) to layout `layout` of its
+ * node's pool (0 = mig_layout, k = mig_alt[k - 1]). The GPU must be idle
+ * (OS_EINVAL otherwise). With hold, every instance of the new layout is
+ * marked used, so no pod gets it while the MIG manager works (a record of no
+ * pod; cluster_release_gpu_hold ends it). Node aggregates follow. */
+int cluster_set_gpu_layout(struct cluster *c, uint32_t gpu, uint8_t layout, bool hold,
+                           struct os_error *err);
+
+/* Ends the hold of cluster_set_gpu_layout: the GPU's instances are free. */
+void cluster_release_gpu_hold(struct cluster *c, uint32_t gpu);
 
 /* Takes cpu/memory/one pod slot on a node and commits the GPU record
  * (gpu_commit), counting the pod for `group` (CLUSTER_NO_GROUP for none). The

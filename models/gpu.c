@@ -277,10 +277,23 @@ int gpu_cfg_validate(const struct gpu_cfg *cfg, const char *where, struct os_err
                                  "profile (found %s and %s)",
                                  where, p[cfg->mig_layout[0].profile].name,
                                  p[cfg->mig_layout[i].profile].name);
+        if (cfg->mig_nalt)
+            return os_errorf(err, OS_EINVAL,
+                             "%s: mig strategy single: repartitioning layouts need the mixed "
+                             "strategy",
+                             where);
     } else if (cfg->mig_strategy != GPU_MIG_MIXED) {
         return os_errorf(err, OS_EINVAL, "%s: unknown mig strategy %d", where,
                          (int)cfg->mig_strategy);
     }
+    if (cfg->mig_nalt > GPU_MIG_ALT_MAX - 1)
+        return os_errorf(err, OS_EINVAL, "%s: %u repartitioning layouts, at most %d", where,
+                         cfg->mig_nalt, GPU_MIG_ALT_MAX - 1);
+    for (uint8_t k = 0; k < cfg->mig_nalt; k++)
+        if (cfg->mig_alt[k].n == 0 ||
+            !gpu_mig_layout_valid(cfg->mig_family, cfg->mig_alt[k].e, cfg->mig_alt[k].n))
+            return os_errorf(err, OS_EINVAL, "%s: mig layout %u: not a valid layout", where,
+                             k + 1u);
     return OS_OK;
 }
 
@@ -354,12 +367,15 @@ static inline const struct gpu_cfg *gpu_node_cfg(const struct cluster *c, uint32
     return &c->pools[c->pool[node]].gpu;
 }
 
-/* Free layout entries of one MIG GPU matching profile `want` (-1 = any). */
-static inline unsigned gpu_mig_free_entries(const struct gpu_cfg *cfg, uint8_t used, int want)
+/* Free layout entries of MIG GPU g matching profile `want` (-1 = any). */
+static inline unsigned gpu_mig_free_entries(const struct cluster *c, const struct gpu_cfg *cfg,
+                                            uint32_t g, int want)
 {
+    uint8_t n, used = c->gpu_used[g];
+    const struct gpu_mig_place *l = gpu_cfg_layout(cfg, c->gpu_layout[g], &n);
     unsigned m = 0;
-    for (uint8_t j = 0; j < cfg->mig_n; j++)
-        if (!(used >> j & 1u) && (want < 0 || cfg->mig_layout[j].profile == want))
+    for (uint8_t j = 0; j < n; j++)
+        if (!(used >> j & 1u) && (want < 0 || l[j].profile == want))
             m |= 1u << j;
     return m;
 }
@@ -396,7 +412,7 @@ bool gpu_node_fits(const struct cluster *c, uint32_t node, const struct gpu_req 
         unsigned have = 0;
         uint32_t g0 = c->gpu_first[node];
         for (uint32_t g = g0; g < g0 + c->gpu_count[node]; g++)
-            have += (unsigned)__builtin_popcount(gpu_mig_free_entries(cfg, c->gpu_used[g], want));
+            have += (unsigned)__builtin_popcount(gpu_mig_free_entries(c, cfg, g, want));
         return have >= r->count;
     }
     }
@@ -459,8 +475,8 @@ int gpu_choose(const struct cluster *c, uint32_t node, const struct gpu_req *r,
         int want = gpu_mig_wanted(cfg, r);
         unsigned left = r->count;
         for (uint32_t g = g0; g < g1 && left; g++) {
-            unsigned fr = gpu_mig_free_entries(cfg, c->gpu_used[g], want), mask = 0, k = 0;
-            for (uint8_t j = 0; j < cfg->mig_n && left; j++)
+            unsigned fr = gpu_mig_free_entries(c, cfg, g, want), mask = 0, k = 0;
+            for (uint8_t j = 0; j < GPU_MIG_LAYOUT_MAX && left; j++)
                 if (fr >> j & 1u) {
                     mask |= 1u << j;
                     k++;
@@ -515,7 +531,7 @@ bool gpu_alloc_valid(const struct cluster *c, const struct gpu_req *r, const str
             break;
         case GPU_MODE_MIG:
             if (p->mig_entries == 0 ||
-                (p->mig_entries & ~gpu_mig_free_entries(cfg, c->gpu_used[p->gpu], want)) ||
+                (p->mig_entries & ~gpu_mig_free_entries(c, cfg, p->gpu, want)) ||
                 (unsigned)__builtin_popcount(p->mig_entries) != p->amount)
                 return false;
             total += p->amount;
@@ -525,17 +541,17 @@ bool gpu_alloc_valid(const struct cluster *c, const struct gpu_req *r, const str
     return total == r->count;
 }
 
-/* The free milli a TIMESLICE/MPS/MIG GPU shows for metrics: 1000 minus the
- * used fraction. */
-static uint16_t gpu_shared_free_milli(const struct gpu_cfg *cfg, uint8_t used)
+uint16_t gpu_shared_free_milli(const struct gpu_cfg *cfg, uint8_t layout, uint8_t used)
 {
     if (cfg->mode == GPU_MODE_MIG) {
         size_t np;
         const struct gpu_mig_profile *p = gpu_mig_profiles(cfg->mig_family, &np);
+        uint8_t n;
+        const struct gpu_mig_place *l = gpu_cfg_layout(cfg, layout, &n);
         unsigned compute = 0;
-        for (uint8_t j = 0; j < cfg->mig_n; j++)
+        for (uint8_t j = 0; j < n; j++)
             if (used >> j & 1u)
-                compute += p[cfg->mig_layout[j].profile].compute;
+                compute += p[l[j].profile].compute;
         return (uint16_t)(GPU_MILLI - compute * GPU_MILLI / GPU_MIG_COMPUTE_SLICES);
     }
     return (uint16_t)(GPU_MILLI - (unsigned)used * GPU_MILLI / cfg->replicas);
@@ -564,12 +580,12 @@ static void gpu_apply(struct cluster *c, const struct gpu_alloc *a, bool take)
         case GPU_MODE_MPS:
             c->gpu_used[g] =
                 (uint8_t)(take ? c->gpu_used[g] + p->amount : c->gpu_used[g] - p->amount);
-            c->gpu_free_milli[g] = gpu_shared_free_milli(cfg, c->gpu_used[g]);
+            c->gpu_free_milli[g] = gpu_shared_free_milli(cfg, c->gpu_layout[g], c->gpu_used[g]);
             break;
         case GPU_MODE_MIG:
             c->gpu_used[g] = (uint8_t)(take ? c->gpu_used[g] | p->mig_entries
                                             : c->gpu_used[g] & ~p->mig_entries);
-            c->gpu_free_milli[g] = gpu_shared_free_milli(cfg, c->gpu_used[g]);
+            c->gpu_free_milli[g] = gpu_shared_free_milli(cfg, c->gpu_layout[g], c->gpu_used[g]);
             break;
         }
     }
@@ -620,9 +636,11 @@ double gpu_alloc_share(const struct cluster *c, const struct gpu_alloc *a)
         case GPU_MODE_MIG: {
             size_t np;
             const struct gpu_mig_profile *pr = gpu_mig_profiles(cfg->mig_family, &np);
-            for (uint8_t j = 0; j < cfg->mig_n; j++)
+            uint8_t n;
+            const struct gpu_mig_place *l = gpu_cfg_layout(cfg, c->gpu_layout[p->gpu], &n);
+            for (uint8_t j = 0; j < n; j++)
                 if (p->mig_entries >> j & 1u)
-                    s += pr[cfg->mig_layout[j].profile].compute / (double)GPU_MIG_COMPUTE_SLICES;
+                    s += pr[l[j].profile].compute / (double)GPU_MIG_COMPUTE_SLICES;
             break;
         }
         }

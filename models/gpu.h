@@ -30,7 +30,10 @@
  *   resource is nvidia.com/gpu. Strategy mixed: instances are exposed as
  *   nvidia.com/mig-<g>g.<mem>gb. The layout is validated against the real
  *   geometry (start slots and sizes on 8 memory slices). Repartitioning a live
- *   node is not modelled. Instance choice: lowest GPU, then lowest layout entry
+ *   GPU is possible when it is idle (cluster_set_gpu_layout, to one of the
+ *   pool's mig_alt layouts: what the MIG manager applies), so the GPUs of one
+ *   node may have different layouts (cluster.gpu_layout). Instance choice:
+ *   lowest GPU, then lowest layout entry
  *   [U: the plugin's preferred allocation for MIG devices is not documented].
  *
  * State lives in struct cluster (models/cluster.h) as per-GPU arrays:
@@ -67,6 +70,9 @@ struct cluster;
 #define GPU_MIG_COMPUTE_SLICES 7
 /* MIG: most instances in one GPU's layout (1g x 7). */
 #define GPU_MIG_LAYOUT_MAX 7
+/* MIG: layouts one pool lets a GPU have (its boot layout and the ones it may
+ * be repartitioned to). */
+#define GPU_MIG_ALT_MAX 8
 /* Largest TIMESLICE/MPS replica count per GPU. */
 #define GPU_REPLICAS_MAX 255
 
@@ -126,6 +132,12 @@ struct gpu_mig_place {
     uint8_t start;
 };
 
+/* A MIG layout of one GPU. */
+struct gpu_mig_layout {
+    uint8_t n;
+    struct gpu_mig_place e[GPU_MIG_LAYOUT_MAX];
+};
+
 /*
  * Sharing configuration of a node pool. Plain data: fill it, then check it with
  * gpu_cfg_validate() at load time.
@@ -139,7 +151,24 @@ struct gpu_cfg {
     enum gpu_mig_family mig_family;
     uint8_t mig_n;                                       /* MIG: instances per GPU in mig_layout */
     struct gpu_mig_place mig_layout[GPU_MIG_LAYOUT_MAX]; /* MIG: per-GPU layout */
+    /* MIG mixed: the other layouts a GPU of the pool may be repartitioned to
+     * when idle (cluster_set_gpu_layout): layout k >= 1 is mig_alt[k - 1];
+     * layout 0, every GPU's at boot, is mig_layout */
+    uint8_t mig_nalt;
+    struct gpu_mig_layout mig_alt[GPU_MIG_ALT_MAX - 1];
 };
+
+/* Layout k of a MIG pool (0: mig_layout); *n receives its size. */
+static inline const struct gpu_mig_place *gpu_cfg_layout(const struct gpu_cfg *cfg, uint8_t k,
+                                                         uint8_t *n)
+{
+    if (k == 0 || k > cfg->mig_nalt) {
+        *n = cfg->mig_n;
+        return cfg->mig_layout;
+    }
+    *n = cfg->mig_alt[k - 1].n;
+    return cfg->mig_alt[k - 1].e;
+}
 
 /* The GPU part of a request. count == 0 means no GPU. */
 struct gpu_req {
@@ -217,7 +246,8 @@ int gpu_cfg_validate(const struct gpu_cfg *cfg, const char *where, struct os_err
 uint16_t gpu_cfg_resource(const struct gpu_cfg *cfg);
 
 /* Units of the advertised resource one GPU provides (WHOLE/MILLI 1,
- * TIMESLICE/MPS R, MIG single: layout size; MIG mixed: layout size). */
+ * TIMESLICE/MPS R, MIG single: layout size; MIG mixed: the boot layout's
+ * size; a repartitioned GPU has its layout's). */
 uint16_t gpu_cfg_units_per_gpu(const struct gpu_cfg *cfg);
 
 /* True if a request is acceptable to the pool at all, whatever is free (the
@@ -245,6 +275,10 @@ void gpu_commit(struct cluster *c, const struct gpu_alloc *a);
 
 /* Returns the capacity of a committed record: the exact inverse of gpu_commit. */
 void gpu_release(struct cluster *c, const struct gpu_alloc *a);
+
+/* The free milli a TIMESLICE/MPS/MIG GPU shows for metrics: 1000 minus the
+ * used fraction (MIG: compute slices of the used entries of layout `layout`). */
+uint16_t gpu_shared_free_milli(const struct gpu_cfg *cfg, uint8_t layout, uint8_t used);
 
 /* ---- speed share ---- */
 

@@ -358,6 +358,7 @@ void sim_node_terminate(struct run *r, uint32_t ni, enum cost_end_reason why)
     if (n->ev2 && why != COST_END_INTERRUPTED)
         engine_cancel(&r->e, n->ev2);
     n->ev = n->ev2 = 0;
+    sim_mig_node_gone(r, ni);
     if (n->state == N_PROVISIONING || n->state == N_REGISTERING)
         n->ready_us = now;
     if (n->spot && !n->noticed)
@@ -1218,8 +1219,8 @@ static void ev_sample(struct engine *e, void *ctx, uint64_t arg)
  * profile's single-strategy layout on t's GPU family; *mig_frac its compute
  * slices / 7). */
 static int group_gpu_cfg(const struct group *g, const struct catalog *cat,
-                         const struct catalog_instance *t, unsigned layout, struct gpu_cfg *gc,
-                         double *mig_frac, struct os_error *err)
+                         const struct catalog_instance *t, struct gpu_cfg *gc, double *mig_frac,
+                         struct os_error *err)
 {
     memset(gc, 0, sizeof *gc);
     *mig_frac = 0;
@@ -1238,10 +1239,16 @@ static int group_gpu_cfg(const struct group *g, const struct catalog *cat,
         gc->mig_family = cat->gpu_models[t->gpu_model].mig_family;
         if (g->mig_strategy == SCENARIO_MIG_MIXED) {
             gc->mig_strategy = GPU_MIG_MIXED;
-            int rc = gpu_mig_layout_parse(gc->mig_family, g->mig_layouts[layout], gc->mig_layout,
-                                          &gc->mig_n, err);
-            if (rc)
-                return os_errorf(err, rc, "MIG layout on %s: %s", t->name, err->msg);
+            /* mig_layouts[0] at boot, the others as repartition targets */
+            for (unsigned k = 0; k < g->nlayouts; k++) {
+                struct gpu_mig_layout *l = k ? &gc->mig_alt[k - 1] : NULL;
+                int rc =
+                    gpu_mig_layout_parse(gc->mig_family, g->mig_layouts[k],
+                                         l ? l->e : gc->mig_layout, l ? &l->n : &gc->mig_n, err);
+                if (rc)
+                    return os_errorf(err, rc, "MIG layout on %s: %s", t->name, err->msg);
+            }
+            gc->mig_nalt = (uint8_t)(g->nlayouts ? g->nlayouts - 1 : 0);
             break; /* each service's share: its own profile (setup_group) */
         }
         int p = gpu_mig_profile_find(gc->mig_family, g->mig_profile);
@@ -1265,10 +1272,11 @@ void sim_type_ext(const struct group *g, unsigned ti, unsigned li, int64_t out[S
     memset(out, 0, SIM_EXT_MAX * sizeof *out);
     if (!g->next)
         return;
-    const struct gpu_cfg *gc = &g->c.pools[g->tlpool[ti][li]].gpu;
-    for (uint8_t j = 0; j < gc->mig_n; j++)
+    uint8_t n;
+    const struct gpu_mig_place *l = gpu_cfg_layout(&g->c.pools[g->tpool[ti]].gpu, (uint8_t)li, &n);
+    for (uint8_t j = 0; j < n; j++)
         for (unsigned k = 0; k < g->next; k++)
-            out[k] += (gc->mig_layout[j].profile == g->ext_prof[k]) * g->types[ti]->gpus;
+            out[k] += (l[j].profile == g->ext_prof[k]) * g->types[ti]->gpus;
 }
 
 void sim_node_ext(const struct run *r, uint32_t ni, int64_t cap[SIM_EXT_MAX],
@@ -1283,13 +1291,19 @@ void sim_node_ext(const struct run *r, uint32_t ni, int64_t cap[SIM_EXT_MAX],
     const struct cluster *c = &g->c;
     const struct gpu_cfg *gc = &c->pools[c->pool[n->cid]].gpu;
     for (uint32_t gid = c->gpu_first[n->cid]; gid < c->gpu_first[n->cid] + c->gpu_count[n->cid];
-         gid++)
-        for (uint8_t j = 0; j < gc->mig_n; j++)
+         gid++) {
+        uint8_t ln;
+        const struct gpu_mig_place *l = gpu_cfg_layout(gc, c->gpu_layout[gid], &ln);
+        /* a GPU being repartitioned (held) counts as free in its new layout:
+         * the autoscalers wait for it */
+        bool held = sim_mig_held(g, gid);
+        for (uint8_t j = 0; j < ln; j++)
             for (unsigned k = 0; k < g->next; k++)
-                if (gc->mig_layout[j].profile == g->ext_prof[k]) {
+                if (l[j].profile == g->ext_prof[k]) {
                     cap[k]++;
-                    free_[k] += !(c->gpu_used[gid] >> j & 1u);
+                    free_[k] += held || !(c->gpu_used[gid] >> j & 1u);
                 }
+    }
 }
 
 int sim_service_ext(const struct run *r, const struct service *sv)
@@ -1331,9 +1345,15 @@ static int service_shape(struct run *r, const struct catalog *cat, struct servic
             if (p < 0)
                 return os_errorf(err, OS_EINVAL, "unknown MIG profile '%s' on %s", sv->mig_profile,
                                  t->name);
-            int in_layout = 0;
-            for (uint8_t j = 0; j < gc->mig_n; j++)
-                in_layout += gc->mig_layout[j].profile == p;
+            int in_layout = 0; /* the most of its instances a GPU can have */
+            for (uint8_t li = 0; li <= gc->mig_nalt; li++) {
+                uint8_t ln;
+                const struct gpu_mig_place *l = gpu_cfg_layout(gc, li, &ln);
+                int in = 0;
+                for (uint8_t j = 0; j < ln; j++)
+                    in += l[j].profile == p;
+                in_layout = in > in_layout ? in : in_layout;
+            }
             units = t->gpus * in_layout;
             sv->tfrac[ti] = pr[p].compute / 7.0;
             if (ti == 0) {
@@ -1382,19 +1402,12 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
         return rc;
     g->c_open = true;
     struct gpu_cfg gc, gc0;
-    unsigned nl =
-        g->sharing == SCENARIO_SHARE_MIG && g->mig_strategy == SCENARIO_MIG_MIXED ? g->nlayouts : 1;
     for (unsigned ti = 0; ti < g->ntypes; ti++) {
-        for (unsigned li = 0; li < nl; li++) {
-            char name[96];
-            snprintf(name, sizeof name, li ? "%s/mig-%u" : "%s", g->types[ti]->name, li);
-            if ((rc = group_gpu_cfg(g, cat, g->types[ti], li, &gc, &g->tmig_frac[ti], err)) ||
-                (rc = cluster_add_pool(&g->c, name, &gc, &g->tlpool[ti][li], err)))
-                return rc;
-            if (ti == 0 && li == 0)
-                gc0 = gc;
-        }
-        g->tpool[ti] = g->tlpool[ti][0];
+        if ((rc = group_gpu_cfg(g, cat, g->types[ti], &gc, &g->tmig_frac[ti], err)) ||
+            (rc = cluster_add_pool(&g->c, g->types[ti]->name, &gc, &g->tpool[ti], err)))
+            return rc;
+        if (ti == 0)
+            gc0 = gc;
     }
     g->pool = g->tpool[0];
     g->mig_frac = g->tmig_frac[0];
@@ -2002,6 +2015,10 @@ static void teardown(struct run *r)
         rng_destroy(&g->rng_nodes);
         rng_destroy(&g->rng_tasks);
         rng_destroy(&g->rng_place);
+        if (g->mig_open)
+            rng_destroy(&g->rng_mig);
+        free(g->gpu_reconf);
+        free(g->gpu_reconf_ev);
         free(g->inst_buf);
         free(g->inst_node);
         free(g->term_buf);
@@ -2172,6 +2189,8 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
         reb |= r->grp[gi].on && r->grp[gi].spot && r->grp[gi].spot->rebalance;
     sim_put(o, "spot_rebalance_recommendations", reb ? (double)r->rebalances : NAN);
     sim_put(o, "instances_launched", (double)r->launches);
+    sim_put(o, "mig_repartitions", sim_mig_on(r) ? (double)r->mig_repartitions : NAN);
+    sim_put(o, "mig_reconfigure_gpu_hours", sim_mig_on(r) ? r->mig_reconf_gpu_s / 3600.0 : NAN);
     sim_put(o, "littles_law_rel_err", r->nsvcs ? little : na);
     sim_put(o, "fleet_latency_p50_ms", f_p50);
     sim_put(o, "fleet_latency_p99_ms", f_p99);
@@ -2431,6 +2450,8 @@ int sim_run_with(const struct scenario *sc, const struct catalog *cat, const str
         rc = warm_start(r, err);
     if (!rc)
         rc = sim_scale_start(r, err);
+    if (!rc)
+        rc = sim_mig_start(r, err);
     if (!rc) {
         if (r->nsvcs) {
             engine_after(&r->e, r->ecs ? MINUTE : 0, ev_service_tick, r, 0, NULL, err);
@@ -2545,7 +2566,8 @@ static void check_training(const struct scenario *sc, const struct catalog_insta
 static void check_replica(const struct scenario *sc, const struct catalog *cat, unsigned i,
                           const char *pre, bool listed, const struct catalog_instance *t,
                           const struct scenario_inference *inf, int sharing, int replicas_per_gpu,
-                          const char *mig_profile, const char *mixed_layout, struct schema_diag *d)
+                          const char *mig_profile, const char (*layouts)[64], unsigned nlayouts,
+                          struct schema_diag *d)
 {
     int upg = 1;
     if (sharing == SCENARIO_SHARE_TIMESLICE || sharing == SCENARIO_SHARE_MPS) {
@@ -2556,19 +2578,23 @@ static void check_replica(const struct scenario *sc, const struct catalog *cat, 
         if (p < 0)
             return; /* check_share says why */
         struct gpu_mig_place layout[GPU_MIG_LAYOUT_MAX];
-        if (mixed_layout) { /* instances of the profile in the boot layout */
-            uint8_t nl = 0;
-            struct os_error e;
-            if (gpu_mig_layout_parse(g->mig_family, mixed_layout, layout, &nl, &e) != OS_OK)
-                return; /* check_layouts says why */
+        if (nlayouts) { /* mixed: most instances of the profile in a layout */
             upg = 0;
-            for (uint8_t j = 0; j < nl; j++)
-                upg += layout[j].profile == p;
+            for (unsigned k = 0; k < nlayouts; k++) {
+                uint8_t nl = 0;
+                struct os_error e;
+                if (gpu_mig_layout_parse(g->mig_family, layouts[k], layout, &nl, &e) != OS_OK)
+                    return; /* check_layouts says why */
+                int in = 0;
+                for (uint8_t j = 0; j < nl; j++)
+                    in += layout[j].profile == p;
+                upg = in > upg ? in : upg;
+            }
             if (upg == 0) {
                 schema_diag_add(d,
-                                "%s: $.variants[%u].%smig_profile: '%s' is not in the boot "
-                                "layout (mig_layouts[0] '%s')",
-                                sc->file, i, pre, mig_profile, mixed_layout);
+                                "%s: $.variants[%u].%smig_profile: '%s' is in none of the "
+                                "group's mig_layouts",
+                                sc->file, i, pre, mig_profile);
                 return;
             }
         } else {
@@ -2702,12 +2728,11 @@ void sim_check(const struct scenario *sc, const struct catalog *cat, struct sche
                 if (f->sharing == SCENARIO_SHARE_MIG && f->mig_strategy == SCENARIO_MIG_MIXED &&
                     !check_layouts(sc, cat, i, "fleet.", t[k], f->mig_layouts, f->nmig_layouts, d))
                     continue;
-                const char *lay = f->nmig_layouts ? f->mig_layouts[0] : NULL;
                 check_share(sc, cat, i, "fleet.", t[k], f->sharing, f->replicas_per_gpu,
                             f->mig_profile, sc->workload.fleet.model_memory_gb, d);
                 check_replica(sc, cat, i, "fleet.", f->ninstance_types > 0, t[k],
                               &sc->workload.fleet, f->sharing, f->replicas_per_gpu, f->mig_profile,
-                              lay, d);
+                              f->mig_layouts, f->mig_strategy ? f->nmig_layouts : 0, d);
             }
         }
         if (!sc->workload.has_inference)
@@ -2722,17 +2747,17 @@ void sim_check(const struct scenario *sc, const struct catalog *cat, struct sche
         for (unsigned k = 0; k < n; k++) {
             if (mixed && !check_layouts(sc, cat, i, "", t[k], v->mig_layouts, v->nmig_layouts, d))
                 continue;
-            const char *lay = mixed ? v->mig_layouts[0] : NULL;
+            unsigned nl = mixed ? v->nmig_layouts : 0;
             check_share(sc, cat, i, "", t[k], v->sharing, v->replicas_per_gpu, v->mig_profile,
                         sc->workload.inference.model_memory_gb, d);
             check_replica(sc, cat, i, "", v->ninstance_types > 0, t[k], &sc->workload.inference,
-                          v->sharing, v->replicas_per_gpu, v->mig_profile, lay, d);
+                          v->sharing, v->replicas_per_gpu, v->mig_profile, v->mig_layouts, nl, d);
             if (!shared)
                 continue;
             check_share(sc, cat, i, "fleet.", t[k], v->sharing, v->replicas_per_gpu, fprof,
                         sc->workload.fleet.model_memory_gb, d);
             check_replica(sc, cat, i, "fleet.", v->ninstance_types > 0, t[k], &sc->workload.fleet,
-                          v->sharing, v->replicas_per_gpu, fprof, lay, d);
+                          v->sharing, v->replicas_per_gpu, fprof, v->mig_layouts, nl, d);
         }
     }
 }

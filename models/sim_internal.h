@@ -63,10 +63,8 @@ struct node {
     bool cached; /* an image of its group's services pulled on this node */
     int16_t rev; /* the LLM service's image revision pulled on this node (-1 none) */
     bool evicting;
-    bool noticed;         /* spot: the interruption notice came */
-    uint8_t ti;           /* its instance type: index into its group's types[] */
-    uint8_t layout;       /* MIG mixed: its current layout (index into mig_layouts) */
-    int64_t reconf_until; /* MIG mixed: repartitioning until then (0: not) */
+    bool noticed; /* spot: the interruption notice came */
+    uint8_t ti;   /* its instance type: index into its group's types[] */
     bool awaited; /* Karpenter: a replacement that candidates wait for (drained when it is ready) */
     int cp;       /* ECS capacity provider / CA: its ASG (0 on-demand, 1 spot) */
     int64_t launch_us, ready_us;
@@ -152,12 +150,16 @@ struct group {
     const char (*mig_layouts)[64];   /* MIG mixed: [0] the boot layout, then repartition targets */
     unsigned nlayouts;               /* MIG mixed: layouts (1 = no repartitioning) */
     const double *reconf_s;          /* MIG mixed: repartition time range (s) */
-    /* MIG mixed: cluster pool of each (type, layout); tpool[ti] = tlpool[ti][0] */
-    uint16_t tlpool[SIM_TYPES_MAX][SCENARIO_MAX_MIG_LAYOUTS];
+    /* MIG mixed with repartitioning (models/sim_mig.c), per GPU of its cluster:
+     * being repartitioned, and the event that ends it */
+    uint8_t *gpu_reconf;
+    uint64_t *gpu_reconf_ev;
     /* MIG mixed: the profiles its services request (family table indices),
      * the extended resources the autoscalers see (SIM_EXT_MAX at most) */
     int ext_prof[SIM_EXT_MAX];
     unsigned next;
+    struct rng rng_mig; /* ("sim.mig", group): repartition times */
+    bool mig_open;
     double timeslice_overhead; /* TIMESLICE */
     double mig_frac;           /* MIG: compute slices / 7 of the profile on types[0] */
     /* instance types: [0] the variant's instance_type, then the rest of its
@@ -293,8 +295,10 @@ struct run {
     bool cost_open;
     uint64_t interruptions;
     uint64_t launches;
-    uint64_t rebalances;    /* rebalance recommendations received */
-    double spot_exposure_s; /* spot instance time at risk: launch to notice or end */
+    uint64_t rebalances;       /* rebalance recommendations received */
+    double spot_exposure_s;    /* spot instance time at risk: launch to notice or end */
+    uint64_t mig_repartitions; /* MIG mixed: node repartitions started (models/sim_mig.c) */
+    double mig_reconf_gpu_s;   /* GPU time spent repartitioning */
 
     /* metrics */
     struct metrics_gauge g_nodes, g_gpus, g_alloc, g_pending;
@@ -434,6 +438,20 @@ void sim_scale_teardown(struct run *r);
 /* ------------------------------------------------------------------------ */
 /* models/sim_karpenter.c: Karpenter in the loop (EKS unless the Cluster     */
 /* Autoscaler is chosen), on models/autoscale/karpenter                      */
+
+/* models/sim_mig.c: true when a node group repartitions MIG GPUs. */
+bool sim_mig_on(const struct run *r);
+/* True while GPU gid of group g is being repartitioned. */
+static inline bool sim_mig_held(const struct group *g, uint32_t gid)
+{
+    return g->gpu_reconf && g->gpu_reconf[gid];
+}
+/* Node ni is going away: ends the repartitioning of its GPUs. */
+void sim_mig_node_gone(struct run *r, uint32_t ni);
+/* GPUs of node ni being repartitioned. */
+uint32_t sim_mig_node_held(const struct run *r, uint32_t ni);
+/* Starts the repartitioning controller (no-op unless sim_mig_on). */
+int sim_mig_start(struct run *r, struct os_error *err);
 
 /* True when Karpenter scales the variant's nodes. */
 bool sim_karpenter_on(const struct run *r);

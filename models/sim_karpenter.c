@@ -83,6 +83,8 @@
 #include "models/autoscale/karpenter.h"
 #include "models/sim_internal.h"
 
+_Static_assert(SIM_EXT_MAX == KP_EXT_MAX, "one extended resource per requested MIG profile");
+
 #define KP_MAX_PODS_PER_NODE 110 /* EKS's max pods of a node (sim_node_launch) */
 #define KP_PODS_CAP          (1u << 16)
 
@@ -99,7 +101,7 @@ struct karp_group {
     struct kp kp;
     bool kp_open;
     struct kp_batcher batch;
-    struct kp_type types[SIM_TYPES_MAX * SCENARIO_MAX_MIG_LAYOUTS]; /* (type, layout) */
+    struct kp_type types[SIM_TYPES_MAX];
 };
 
 struct sim_karp {
@@ -147,14 +149,6 @@ static int32_t type_upg(const struct group *g, unsigned ti)
     return u && !g->next ? u : 1;
 }
 
-/* Layouts kp sees for group g: MIG mixed with repartitioning shows kp one
- * type per (instance type, layout), index ti + li * ntypes; new NodeClaims
- * boot with layout 0 (the NodePool allows only those). */
-static unsigned group_layouts(const struct group *g)
-{
-    return g->next ? g->nlayouts : 1;
-}
-
 /* Group gi's instance types with their prices now. */
 static void types_now(struct run *r, int gi, int64_t now)
 {
@@ -177,13 +171,6 @@ static void types_now(struct run *r, int gi, int64_t now)
         sim_type_ext(g, ti, 0, ext);
         for (unsigned k = 0; k < SIM_EXT_MAX; k++)
             kt[ti].ext[k] = (int32_t)ext[k];
-        for (unsigned li = 1; li < group_layouts(g); li++) {
-            struct kp_type *alt = &kt[ti + li * g->ntypes];
-            *alt = kt[ti];
-            sim_type_ext(g, ti, li, ext);
-            for (unsigned k = 0; k < SIM_EXT_MAX; k++)
-                alt->ext[k] = (int32_t)ext[k];
-        }
     }
 }
 
@@ -322,15 +309,23 @@ static int build(struct run *r, int gi, enum view view, struct kp_cluster *cl,
         struct kp_node *kn = &s->nodes[n];
         *kn = (struct kp_node){
             .pool = 0,
-            .type = nd->ti + nd->layout * g->ntypes,
+            .type = nd->ti,
             .capacity = nd->spot ? KP_SPOT : KP_ON_DEMAND,
             .created_us = nd->launch_us,
-            .last_pod_event_us = nd->pod_event_us,
+            /* [U] SIM_MIG_NO_DISRUPT: not a candidate while repartitioning */
+            .last_pod_event_us = sim_mig_node_held(r, i) ? INT64_MAX : nd->pod_event_us,
             .initialized = ready,
             .ready = ready,
             /* [U] SIM_KARPENTER_INFLIGHT: in flight, a destination only when provisioning */
             .deleting = nd->state == N_DRAINING || (in_flight && view != V_PROVISION),
         };
+        if (g->next) { /* MIG mixed: the instances of its GPUs' current layouts */
+            int64_t cap[SIM_EXT_MAX], fr[SIM_EXT_MAX];
+            sim_node_ext(r, i, cap, fr);
+            kn->own_ext = true;
+            for (unsigned k = 0; k < SIM_EXT_MAX; k++)
+                kn->ext[k] = (int32_t)cap[k];
+        }
         if (npools == 2 && nd->spot != (view == V_DISRUPT_SPOT)) {
             kn->pool = 1;
             bystander_gpu +=
@@ -363,7 +358,7 @@ static int build(struct run *r, int gi, enum view view, struct kp_cluster *cl,
         return rc;
     *cl = (struct kp_cluster){
         .types = s->g[gi].types,
-        .ntypes = g->ntypes * group_layouts(g),
+        .ntypes = g->ntypes,
         .pools = pools,
         .npools = npools,
         .nodes = s->nodes,

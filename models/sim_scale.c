@@ -84,6 +84,8 @@
 #include "models/autoscale/cluster_autoscaler.h"
 #include "models/sim_internal.h"
 
+_Static_assert(SIM_EXT_MAX == CA_EXT_MAX, "one extended resource per requested MIG profile");
+
 enum { ASG_OD = 0, ASG_SPOT = 1 };
 #define CA_MAX_PODS_PER_NODE 110 /* EKS's max pods of a node (node_launch) */
 #define CA_PODS_CAP          (1u << 16)

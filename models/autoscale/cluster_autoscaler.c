@@ -165,28 +165,52 @@ void ca_scale_down_failed(struct ca *ca, int64_t now_us)
 
 /* --- fitting ----------------------------------------------------------------- */
 
+/* The pod requests GPU units or some extended resource ([U] CA_GPU_ONLY). */
+static bool ca_wants_accel(const struct ca_res *req)
+{
+    if (req->gpu > 0)
+        return true;
+    for (int k = 0; k < CA_EXT_MAX; k++)
+        if (req->ext[k] > 0)
+            return true;
+    return false;
+}
+
+/* req fits free and one pod slot, in every dimension, the extended ones
+ * included; a gpu_only node takes only pods that want an accelerator. */
 static bool ca_fits(const struct ca_res *req, const struct ca_res *free, int32_t free_pods,
                     bool gpu_only)
 {
-    if (gpu_only && req->gpu <= 0)
+    if (gpu_only && !ca_wants_accel(req))
         return false;
-    return free_pods >= 1 && req->cpu_milli <= free->cpu_milli && req->mem_mib <= free->mem_mib &&
-           req->gpu <= free->gpu;
+    if (free_pods < 1 || req->cpu_milli > free->cpu_milli || req->mem_mib > free->mem_mib ||
+        req->gpu > free->gpu)
+        return false;
+    for (int k = 0; k < CA_EXT_MAX; k++)
+        if (req->ext[k] > free->ext[k])
+            return false;
+    return true;
+}
+
+/* *a += b (sign +1) or *a -= b (sign -1), in every dimension. */
+static void ca_res_add(struct ca_res *a, const struct ca_res *b, int64_t sign)
+{
+    a->cpu_milli += sign * b->cpu_milli;
+    a->mem_mib += sign * b->mem_mib;
+    a->gpu += sign * b->gpu;
+    for (int k = 0; k < CA_EXT_MAX; k++)
+        a->ext[k] += sign * b->ext[k];
 }
 
 static void ca_take(struct ca *ca, uint32_t s, const struct ca_res *req)
 {
-    ca->free[s].cpu_milli -= req->cpu_milli;
-    ca->free[s].mem_mib -= req->mem_mib;
-    ca->free[s].gpu -= req->gpu;
+    ca_res_add(&ca->free[s], req, -1);
     ca->free_pods[s] -= 1;
 }
 
 static void ca_give(struct ca *ca, uint32_t s, const struct ca_res *req)
 {
-    ca->free[s].cpu_milli += req->cpu_milli;
-    ca->free[s].mem_mib += req->mem_mib;
-    ca->free[s].gpu += req->gpu;
+    ca_res_add(&ca->free[s], req, 1);
     ca->free_pods[s] += 1;
 }
 
@@ -353,9 +377,8 @@ static void ca_backoff(struct ca *ca, int32_t g, int64_t now_us)
 static void ca_load_node(struct ca *ca, const struct ca_input *in, uint32_t i)
 {
     const struct ca_node *n = &in->nodes[i];
-    ca->free[i].cpu_milli = n->alloc.cpu_milli - n->requested.cpu_milli;
-    ca->free[i].mem_mib = n->alloc.mem_mib - n->requested.mem_mib;
-    ca->free[i].gpu = n->alloc.gpu - n->requested.gpu;
+    ca->free[i] = n->alloc;
+    ca_res_add(&ca->free[i], &n->requested, -1);
     ca->free_pods[i] = n->group >= 0 ? in->groups[n->group].max_pods - n->npods : INT32_MAX;
     ca->free_group[i] = n->group;
 }
@@ -456,7 +479,18 @@ static bool ca_underutilized(const struct ca_cfg *c, const struct ca_node *n)
 {
     if (n->alloc.gpu > 0) /* GPU node: only the GPU counts */
         return (double)n->requested.gpu / (double)n->alloc.gpu < c->gpu_utilization_threshold;
+    bool ext_node = false; /* [U] CA_EXT_UTIL: the busiest extended resource */
     double u = 0;
+    for (int k = 0; k < CA_EXT_MAX; k++) {
+        if (n->alloc.ext[k] <= 0)
+            continue;
+        double e = (double)n->requested.ext[k] / (double)n->alloc.ext[k];
+        if (e > u)
+            u = e;
+        ext_node = true;
+    }
+    if (ext_node)
+        return u < c->gpu_utilization_threshold;
     if (n->alloc.cpu_milli > 0)
         u = (double)n->requested.cpu_milli / (double)n->alloc.cpu_milli;
     if (n->alloc.mem_mib > 0) {

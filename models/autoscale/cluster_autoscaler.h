@@ -48,7 +48,8 @@
  *    the rest (CA's empty-first and previous-candidates sorting processors),
  *    each in node order. A node of an autoscaled group is unneeded when
  *    its utilisation is below the threshold (GPU nodes: gpu requested /
- *    allocatable below the GPU threshold; other nodes: max(cpu, mem)
+ *    allocatable below the GPU threshold; nodes with no GPU units but some
+ *    extended resource: [U] CA_EXT_UTIL; other nodes: max(cpu, mem)
  *    requested / allocatable below the threshold) and all its pods are
  *    movable and fit first-fit on other ready nodes that are not unneeded
  *    themselves; pods moved onto a node stay there in the simulation (they
@@ -77,8 +78,20 @@
  *   SplitMix64 stream seeded by cfg.seed).
  *
  * Quantities: cpu in millicores, memory in MiB, GPUs in units of the GPU
- * resource (whole GPUs, or MIG/time-slice units if the caller uses those).
- * Times are int64 microseconds.
+ * resource (whole GPUs, or MIG/time-slice units if the caller uses those),
+ * extended resources in their units. Times are int64 microseconds.
+ *
+ * Extended resources: ca_res.ext[0..CA_EXT_MAX) are up to four extended
+ * resources other than the GPU resource, for example the MIG instances of
+ * each profile on a MIG "mixed" node (pods request nvidia.com/mig-1g.10gb,
+ * nvidia.com/mig-3g.40gb, ... and the node advertises nvidia.com/gpu: 0).
+ * Index k names the same resource in every group, node and pod of one input
+ * (the caller's convention; unused dimensions are 0); a template's or a
+ * node's ext[k] is its total allocatable count. Every fit check (the
+ * filter-out-schedulable pass, upcoming nodes, the binpacking estimator and
+ * the scale-down re-packing) checks and subtracts ext[k] exactly like gpu.
+ * The estimator's pod order and the least-waste expander stay on cpu and
+ * memory, as in CA.
  *
  * Assumptions, named:
  * - [U] CA_UPCOMING_READY: a node "comes up" when it is ready; upcoming =
@@ -89,7 +102,18 @@
  *   the input order, and unneeded nodes are evaluated and deleted in node
  *   order.
  * - [U] CA_GPU_ONLY: a group with gpu_only set stands for GPU nodes tainted
- *   for GPU pods (the usual EKS setup); pods without GPUs do not fit them.
+ *   for GPU pods (the usual EKS setup); pods that request neither GPU units
+ *   nor any extended resource (gpu == 0 and every ext[k] == 0) do not fit
+ *   them.
+ * - [U] CA_EXT_UTIL: a node with alloc.gpu == 0 but some alloc.ext[k] > 0
+ *   is a GPU node whose utilisation is the largest requested.ext[k] /
+ *   alloc.ext[k] over the k with alloc.ext[k] > 0, compared with
+ *   gpu_utilization_threshold. Real CA looks only at nvidia.com/gpu
+ *   (utilization.Calculate with the provider's GpuConfig), which a
+ *   MIG-mixed node advertises as 0: with the GPU label it reports such a
+ *   node as having an "unready GPU" at utilisation 0 (always below the
+ *   threshold), without it, max(cpu, mem). Here the MIG instances in use
+ *   decide, which is what such a node's utilisation means.
  * - [U] CA_LEGACY_DELETE: empty nodes in bulk, else one non-empty node, as
  *   the FAQ describes (newer releases can drain in parallel).
  * - Not modelled: balance-similar-node-groups, max-nodes-total, pod
@@ -117,6 +141,7 @@
 #define CA_DELETE_MAX    32 /* nodes deleted in one step (our capacity) */
 #define CA_TIME_NONE     INT64_MIN
 #define CA_NO_GROUP      (-1) /* a node no group owns: never scaled down */
+#define CA_EXT_MAX       4    /* extended resources besides the GPU resource */
 
 struct ca_sorted; /* workspace entry, private to cluster_autoscaler.c */
 
@@ -124,7 +149,8 @@ struct ca_sorted; /* workspace entry, private to cluster_autoscaler.c */
 struct ca_res {
     int64_t cpu_milli;
     int64_t mem_mib;
-    int64_t gpu; /* units of the GPU resource */
+    int64_t gpu;             /* units of the GPU resource */
+    int64_t ext[CA_EXT_MAX]; /* units of extended resource k (e.g. MIG profile k) */
 };
 
 enum ca_expander {

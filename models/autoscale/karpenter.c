@@ -129,14 +129,36 @@ bool kp_batcher_ready(struct kp_batcher *b, int64_t now_us)
 
 /* --- types and prices -------------------------------------------------------- */
 
+/* One node of the type, empty: its allocatable in every dimension. */
 static struct kp_res kp_type_cap(const struct kp_type *t)
 {
-    return (struct kp_res){t->cpu_milli, t->mem_mib, (int64_t)t->gpus * t->gpu_units_per_gpu};
+    struct kp_res r = {.cpu_milli = t->cpu_milli,
+                       .mem_mib = t->mem_mib,
+                       .gpu = (int64_t)t->gpus * t->gpu_units_per_gpu};
+    for (int k = 0; k < KP_EXT_MAX; k++)
+        r.ext[k] = t->ext[k];
+    return r;
 }
 
+/* a fits in b: every dimension, the extended ones included. */
 static bool kp_res_le(const struct kp_res *a, const struct kp_res *b)
 {
-    return a->cpu_milli <= b->cpu_milli && a->mem_mib <= b->mem_mib && a->gpu <= b->gpu;
+    if (a->cpu_milli > b->cpu_milli || a->mem_mib > b->mem_mib || a->gpu > b->gpu)
+        return false;
+    for (int k = 0; k < KP_EXT_MAX; k++)
+        if (a->ext[k] > b->ext[k])
+            return false;
+    return true;
+}
+
+/* *a += b (sign +1) or *a -= b (sign -1), in every dimension. */
+static void kp_res_add(struct kp_res *a, const struct kp_res *b, int64_t sign)
+{
+    a->cpu_milli += sign * b->cpu_milli;
+    a->mem_mib += sign * b->mem_mib;
+    a->gpu += sign * b->gpu;
+    for (int k = 0; k < KP_EXT_MAX; k++)
+        a->ext[k] += sign * b->ext[k];
 }
 
 /* The type's cheapest offering the pool allows and that is available. */
@@ -216,17 +238,24 @@ static bool kp_choose(const struct kp_cluster *cl, const struct kp_pool *p, uint
 
 /* --- packing ----------------------------------------------------------------- */
 
+/* [U] KP_GPU_ONLY: a GPU pool takes pods that request GPU units or any
+ * extended resource (a MIG-mixed pool's pods request only the latter). */
 static bool kp_pod_allowed(const struct kp_pool *p, const struct kp_pod *pod)
 {
-    return !p->gpu_only || pod->req.gpu > 0;
+    if (!p->gpu_only || pod->req.gpu > 0)
+        return true;
+    for (int k = 0; k < KP_EXT_MAX; k++)
+        if (pod->req.ext[k] > 0)
+            return true;
+    return false;
 }
 
 /* Types of mask that hold `used` plus pod in one node of pod count npods+1. */
 static uint64_t kp_fitting(const struct kp_cluster *cl, uint64_t mask, const struct kp_res *used,
                            int32_t npods, const struct kp_pod *pod)
 {
-    struct kp_res need = {used->cpu_milli + pod->req.cpu_milli, used->mem_mib + pod->req.mem_mib,
-                          used->gpu + pod->req.gpu};
+    struct kp_res need = *used;
+    kp_res_add(&need, &pod->req, 1);
     uint64_t out = 0;
     for (uint32_t t = 0; t < cl->ntypes; t++) {
         if (!(mask >> t & 1))
@@ -277,13 +306,12 @@ static int kp_pack(struct kp *kp, const struct kp_cluster *cl, const struct kp_p
         const struct kp_node *nd = &cl->nodes[i];
         const struct kp_type *t = &cl->types[nd->type];
         kp->free[i] = kp_type_cap(t);
+        if (nd->own_ext) /* its extended resources differ from its type's */
+            for (unsigned k = 0; k < KP_EXT_MAX; k++)
+                kp->free[i].ext[k] = nd->ext[k];
         kp->free_pods[i] = t->max_pods - (int32_t)nd->npods;
-        for (uint32_t k = 0; k < nd->npods; k++) {
-            const struct kp_res *r = &cl->pods[nd->pod_first + k].req;
-            kp->free[i].cpu_milli -= r->cpu_milli;
-            kp->free[i].mem_mib -= r->mem_mib;
-            kp->free[i].gpu -= r->gpu;
-        }
+        for (uint32_t k = 0; k < nd->npods; k++)
+            kp_res_add(&kp->free[i], &cl->pods[nd->pod_first + k].req, -1);
         if (nd->deleting || kp->in_set[i])
             kp->free_pods[i] = -1; /* not a destination */
         if (!kp->in_set[i]) {
@@ -312,9 +340,7 @@ static int kp_pack(struct kp *kp, const struct kp_cluster *cl, const struct kp_p
             if (kp->free_pods[i] < 1 || !kp_pod_allowed(&cl->pools[cl->nodes[i].pool], pod) ||
                 !kp_res_le(&pod->req, &kp->free[i]))
                 continue;
-            kp->free[i].cpu_milli -= pod->req.cpu_milli;
-            kp->free[i].mem_mib -= pod->req.mem_mib;
-            kp->free[i].gpu -= pod->req.gpu;
+            kp_res_add(&kp->free[i], &pod->req, -1);
             kp->free_pods[i]--;
             where = (int32_t)i;
             placed = true;
@@ -329,9 +355,7 @@ static int kp_pack(struct kp *kp, const struct kp_cluster *cl, const struct kp_p
             if (!m)
                 continue;
             c->options = m;
-            c->used.cpu_milli += pod->req.cpu_milli;
-            c->used.mem_mib += pod->req.mem_mib;
-            c->used.gpu += pod->req.gpu;
+            kp_res_add(&c->used, &pod->req, 1);
             c->npods++;
             where = -2 - (int32_t)perm[j];
             placed = true;
@@ -349,7 +373,7 @@ static int kp_pack(struct kp *kp, const struct kp_cluster *cl, const struct kp_p
             const struct kp_pool *pl = &cl->pools[p];
             if (!kp_pod_allowed(pl, pod))
                 continue;
-            struct kp_res zero = {0, 0, 0};
+            const struct kp_res zero = {0};
             uint64_t m = kp_fitting(cl, pl->types, &zero, 0, pod);
             for (uint32_t t = 0; t < cl->ntypes; t++) {
                 const struct kp_type *ty = &cl->types[t];

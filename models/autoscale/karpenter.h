@@ -74,13 +74,36 @@
  * type (filterOutSameType).
  *
  * Quantities: cpu millicores, memory MiB, GPUs in units (a type has gpus x
- * gpu_units_per_gpu units). Times int64 microseconds. Prices $/h.
+ * gpu_units_per_gpu units), extended resources in units (kp_res.ext[k],
+ * kp_type.ext[k]). Times int64 microseconds. Prices $/h.
+ *
+ * Extended resources: kp_res.ext[0..KP_EXT_MAX) are up to four extended
+ * resources other than the GPU units, for example the MIG instances of each
+ * profile of a MIG "mixed" pool, where pods request nvidia.com/mig-1g.10gb,
+ * nvidia.com/mig-3g.40gb, ... instead of nvidia.com/gpu. Index k names the
+ * same resource in every type and pod of one kp_cluster (the caller's
+ * convention; unused dimensions are 0). kp_type.ext[k] is the allocatable
+ * count on one node of the type (the total over its GPUs, not per GPU). The
+ * ext dimensions take part in every fit, sum and difference exactly like
+ * gpu: a type fits a NodeClaim's pods, and a pod fits a node's free
+ * capacity, only if every ext[k] fits too; sorting stays by cpu then
+ * memory.
  *
  * Assumptions, named:
  * - [U] KP_PCO_LOWEST_PRICE (above).
  * - [U] KP_ORDER: Go's sort.Slice is not stable; ties keep input/node order.
  * - [U] KP_GPU_ONLY: a pool with gpu_only stands for a GPU NodePool with a
- *   taint that only GPU pods tolerate.
+ *   taint that only GPU pods tolerate; a pod tolerates it if it requests GPU
+ *   units or any extended resource (gpu > 0 or some ext[k] > 0).
+ * - [U] KP_EXT: extended resources are plain countable resources, as the
+ *   scheduler's NodeResourcesFit sees them: no MIG geometry (which profiles
+ *   can coexist on one GPU) beyond the per-node counts the caller gives. A
+ *   MIG-mixed type keeps gpus = its physical GPUs, so NodePool limits
+ *   (limit_gpu, subtractMax) still count physical GPU units (the caller
+ *   converts); its pods request gpu = 0 and ext only. The model does not
+ *   zero such a type's gpu capacity (a real mixed node advertises
+ *   nvidia.com/gpu: 0): the caller keeps whole-GPU pods off a MIG-mixed pool
+ *   (its `types` mask or a separate pool).
  * - [U] KP_BUDGET_ALWAYS: budgets have no schedules and apply to every
  *   reason.
  * - Not modelled: drift, the 15 s re-validation of a consolidation command
@@ -109,6 +132,7 @@
 #define KP_LAUNCH_TYPES     60   /* instance types per CreateFleet */
 #define KP_SPOT_TO_SPOT_MIN 15   /* MinInstanceTypesForSpotToSpotConsolidation */
 #define KP_MULTI_CANDIDATES 100
+#define KP_EXT_MAX          4 /* extended resources besides the GPU units ([U] KP_EXT) */
 
 enum kp_capacity {
     KP_ON_DEMAND = 0,
@@ -120,10 +144,12 @@ enum kp_policy {
     KP_WHEN_EMPTY = 1,
 };
 
+/* Requests, capacities or free capacity. */
 struct kp_res {
     int64_t cpu_milli;
     int64_t mem_mib;
-    int64_t gpu; /* GPU units */
+    int64_t gpu;             /* GPU units */
+    int64_t ext[KP_EXT_MAX]; /* units of extended resource k (e.g. MIG profile k) */
 };
 
 /* An instance type and its offerings (one zone). */
@@ -137,6 +163,8 @@ struct kp_type {
     double spot_price;
     bool od_available;
     bool spot_available;
+    int32_t ext[KP_EXT_MAX]; /* allocatable units of extended resource k per node
+                              * (total over the node's GPUs, not per GPU) */
 };
 
 /* One spec.disruption.budgets entry (nodes: "10%" or "3"). */
@@ -174,7 +202,11 @@ struct kp_node {
     int64_t last_pod_event_us; /* last pod added or removed (consolidateAfter) */
     bool initialized;
     bool ready;
-    bool deleting;      /* marked for deletion / draining */
+    bool deleting; /* marked for deletion / draining */
+    /* own_ext: the node's allocatable extended resources are ext[], not its
+     * type's (e.g. a MIG-mixed node whose GPUs were repartitioned) */
+    bool own_ext;
+    int32_t ext[KP_EXT_MAX];
     uint32_t pod_first; /* its pods: kp_cluster.pods[pod_first .. pod_first + npods) */
     uint32_t npods;
 };

@@ -4,9 +4,11 @@
  * priority, price, chains), the max_size cap, upcoming nodes, the
  * max-node-provision-time backoff, and scale-down (utilisation, GPU
  * utilisation, movability, 10 min unneeded, delays after add, delete and
- * failure, empty bulk vs one non-empty node, min size). Every expected value
- * is worked out by hand in the comment beside it. Quantities: cpu millicores,
- * memory MiB, GPUs. */
+ * failure, empty bulk vs one non-empty node, min size), and extended
+ * resources (MIG-mixed groups: the estimator's node count, free MIG slots
+ * first, scale-down by MIG utilisation, [U] CA_EXT_UTIL). Every expected
+ * value is worked out by hand in the comment beside it. Quantities: cpu
+ * millicores, memory MiB, GPUs, MIG instances. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -634,5 +636,195 @@ Test(cluster_autoscaler, validation_and_bad_input)
     struct ca_decision d;
     cr_assert_eq(ca_step(&ca, 0, &in, &d), OS_EINVAL);
     cr_assert_str_eq(ca_expander_name(CA_EXPANDER_LEAST_WASTE), "least-waste");
+    ca_destroy(&ca);
+}
+
+/* --- extended resources (MIG "mixed") --------------------------------------------- */
+
+/* Extended resource k: 0 nvidia.com/mig-3g.40gb, 1 nvidia.com/mig-1g.10gb,
+ * 2 nvidia.com/mig-2g.20gb. A MIG-mixed node advertises nvidia.com/gpu: 0
+ * and, here, 2 x 3g and 4 x 1g (32000m / 131072 MiB). */
+#define MIG_3G 0
+#define MIG_1G 1
+#define MIG_2G 2
+
+static struct ca_group mig_grp(int32_t target, int32_t max)
+{
+    struct ca_group g = grp(32000, 131072, 0, target, max);
+    g.alloc.ext[MIG_3G] = 2;
+    g.alloc.ext[MIG_1G] = 4;
+    g.gpu_only = true;
+    return g;
+}
+
+/* A pod requesting n instances of MIG profile k and no nvidia.com/gpu. */
+static struct ca_pod xpod(int64_t cpu, int64_t mem, int k, int64_t n, int32_t node)
+{
+    struct ca_pod p = {.req = {.cpu_milli = cpu, .mem_mib = mem}, .node = node};
+    p.req.ext[k] = n;
+    return p;
+}
+
+static struct ca_node mig_node(int64_t req_cpu, int64_t req_3g, int64_t req_1g)
+{
+    struct ca_node n = node(0, 32000, 131072, req_cpu, 8192);
+    n.alloc.ext[MIG_3G] = 2;
+    n.alloc.ext[MIG_1G] = 4;
+    n.requested.ext[MIG_3G] = req_3g;
+    n.requested.ext[MIG_1G] = req_1g;
+    return n;
+}
+
+Test(cluster_autoscaler, ext_estimator_counts_mig_nodes)
+{
+    struct ca_cfg c;
+    struct ca ca;
+    ca_cfg_defaults(&c);
+    mk(&ca, &c);
+    /* 3 pods of one 3g (1000m / 4096) and 5 of one 1g (500m / 2048).
+     * Scores: 3g 1000/32000 + 4096/131072 = 0.0625, 1g 0.03125: the three
+     * 3g first. 3g, 3g -> n0 (its 2 x 3g); 3g -> n1; 1g x 4 -> n0 (its
+     * 4 x 1g); the fifth 1g -> n1: 2 nodes. (Ignoring ext: 5500m on one
+     * node; or none, as the gpu_only group refuses pods without GPUs.) */
+    struct ca_group mig = mig_grp(0, 10);
+    struct ca_group cpu = grp(32000, 131072, 0, 0, 10);
+    struct ca_pod p[9];
+    for (int i = 0; i < 3; i++)
+        p[i] = xpod(1000, 4096, MIG_3G, 1, 0);
+    for (int i = 3; i < 8; i++)
+        p[i] = xpod(500, 2048, MIG_1G, 1, 0);
+    p[8] = xpod(1000, 4096, MIG_2G, 1, 0);
+    uint32_t placed = 0;
+    cr_assert_eq(ca_estimate(&ca, &mig, p, 8, &placed), 2);
+    cr_assert_eq(placed, 8);
+    /* The CPU template has no MIG instances: none of them fits it. */
+    cr_assert_eq(ca_estimate(&ca, &cpu, p, 8, &placed), 0);
+    cr_assert_eq(placed, 0);
+    /* A 2g pod fits neither template. */
+    cr_assert_eq(ca_estimate(&ca, &mig, &p[8], 1, &placed), 0);
+
+    /* ca_step with both groups: only the MIG group is an option: +2 nodes
+     * for the 8 pods; the 2g pod stays unschedulable. */
+    struct ca_group g[2] = {cpu, mig};
+    struct ca_input in = {.groups = g, .ngroups = 2, .pending = p, .npending = 9};
+    struct ca_decision d;
+    cr_assert_eq(ca_step(&ca, 0, &in, &d), 0);
+    cr_assert_eq(d.reason, CA_SCALE_UP);
+    cr_assert_eq(d.unschedulable, 9);
+    cr_assert_eq(d.noptions, 1);
+    cr_assert_eq(d.up_group, 1);
+    cr_assert_eq(d.up_delta, 2);
+    cr_assert_eq(d.up_pods, 8);
+    ca_destroy(&ca);
+}
+
+Test(cluster_autoscaler, ext_pods_fill_free_mig_slots_first)
+{
+    struct ca_cfg c;
+    struct ca ca;
+    ca_cfg_defaults(&c);
+    mk(&ca, &c);
+    /* One ready MIG node (target 1) with both 3g taken and 4 x 1g free.
+     * Pending, in order: 3g, 3g, 1g x 5. Filter-out-schedulable: the 3g
+     * pods do not fit it (0 free 3g); the first four 1g do; the fifth finds
+     * no 1g left. No upcoming node (target 1 = 1 ready). Left: 3g, 3g, 1g:
+     * one new node (2 x 3g + 1 x 1g). (Ignoring ext, all 7 would fit the
+     * node's 30000m free and nothing would scale up.) */
+    struct ca_group g = mig_grp(1, 10);
+    struct ca_node n = mig_node(2000, 2, 0);
+    struct ca_pod p[7];
+    for (int i = 0; i < 2; i++)
+        p[i] = xpod(1000, 4096, MIG_3G, 1, 0);
+    for (int i = 2; i < 7; i++)
+        p[i] = xpod(500, 2048, MIG_1G, 1, 0);
+    struct ca_input in = {
+        .groups = &g, .ngroups = 1, .pending = p, .npending = 7, .nodes = &n, .nnodes = 1};
+    struct ca_decision d;
+    cr_assert_eq(ca_step(&ca, 0, &in, &d), 0);
+    cr_assert_eq(d.reason, CA_SCALE_UP);
+    cr_assert_eq(d.unschedulable, 3);
+    cr_assert_eq(d.up_delta, 1);
+    cr_assert_eq(d.up_pods, 3);
+    ca_destroy(&ca);
+}
+
+/* Two MIG nodes of one gpu_only group (target 2, min 0); n1 runs one 3g and
+ * two 1g (3200m): MIG utilisation max(1/2, 2/4) = 0.5, not below 0.5: it is
+ * needed. n0's pods are listed first in sched. */
+struct mig_sd {
+    struct ca_group g;
+    struct ca_node n[2];
+    struct ca_pod sched[6];
+    struct ca_input in;
+};
+
+static void mig_sd_init(struct mig_sd *s, struct ca_node n0, uint32_t n0_pods)
+{
+    s->g = mig_grp(2, 10);
+    s->n[0] = n0;
+    s->n[1] = mig_node(3200, 1, 2);
+    uint32_t k = 0;
+    for (; k < n0_pods; k++)
+        s->sched[k] = xpod(1000, 2048, MIG_1G, 1, 0);
+    s->sched[k++] = xpod(1200, 4096, MIG_3G, 1, 1);
+    s->sched[k++] = xpod(1000, 2048, MIG_1G, 1, 1);
+    s->sched[k++] = xpod(1000, 2048, MIG_1G, 1, 1);
+    s->in = (struct ca_input){.groups = &s->g,
+                              .ngroups = 1,
+                              .nodes = s->n,
+                              .nnodes = 2,
+                              .scheduled = s->sched,
+                              .nscheduled = k};
+}
+
+Test(cluster_autoscaler, ext_mig_node_scale_down_by_mig_utilisation)
+{
+    struct ca_cfg c;
+    struct ca ca;
+    ca_cfg_defaults(&c);
+    mk(&ca, &c);
+    struct mig_sd s;
+    struct ca_decision d;
+    /* n0: cpu 28800 / 32000 = 0.9 (DaemonSets and one pod), one 1g in use:
+     * MIG utilisation max(0/2, 1/4) = 0.25 < 0.5 ([U] CA_EXT_UTIL; by cpu
+     * it would be 0.9 and needed). Its 1g pod (1000m) fits n1 (2 free 1g,
+     * 28800m free): unneeded at 0, deleted (not empty) at 600 s. */
+    mig_sd_init(&s, mig_node(28800, 0, 1), 1);
+    ca_step(&ca, 0, &s.in, &d);
+    cr_assert_eq(d.nunneeded, 1);
+    cr_assert_eq(s.n[0].unneeded_since_us, 0);
+    cr_assert_eq(s.n[1].unneeded_since_us, CA_TIME_NONE);
+    ca_step(&ca, S(590), &s.in, &d);
+    cr_assert_eq(d.ndelete, 0);
+    ca_step(&ca, S(600), &s.in, &d);
+    cr_assert_eq(d.reason, CA_SCALE_DOWN);
+    cr_assert_eq(d.ndelete, 1);
+    cr_assert_eq(d.delete[0], 0);
+    cr_assert_not(d.delete_empty);
+    ca_destroy(&ca);
+
+    /* n0 with three 1g in use: 3/4 = 0.75, not below 0.5: needed, though
+     * its cpu (3200 / 32000 = 0.1) is low and its three 1g pods would fit
+     * n1 were it not so: nothing is deleted at 600 s. */
+    mk(&ca, &c);
+    mig_sd_init(&s, mig_node(3200, 0, 3), 3);
+    ca_step(&ca, 0, &s.in, &d);
+    cr_assert_eq(d.nunneeded, 0);
+    cr_assert_eq(s.n[0].unneeded_since_us, CA_TIME_NONE);
+    ca_step(&ca, S(600), &s.in, &d);
+    cr_assert_eq(d.ndelete, 0);
+    cr_assert_eq(d.down, CA_DOWN_NO_CANDIDATES);
+    ca_destroy(&ca);
+
+    /* n0 at 1/4 again, but n1 runs 4 x 1g (no 1g free; its utilisation
+     * max(1/2, 4/4) = 1): n0's 1g pod fits nowhere (n1 has 27800m free),
+     * so n0 is needed. */
+    mk(&ca, &c);
+    mig_sd_init(&s, mig_node(28800, 0, 1), 1);
+    s.n[1].requested.ext[MIG_1G] = 4;
+    s.n[1].requested.cpu_milli = 4200;
+    ca_step(&ca, 0, &s.in, &d);
+    cr_assert_eq(s.n[0].unneeded_since_us, CA_TIME_NONE);
+    cr_assert_eq(d.nunneeded, 0);
     ca_destroy(&ca);
 }

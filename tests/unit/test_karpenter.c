@@ -4,8 +4,10 @@
  * GPU units), eviction and disruption costs, budget arithmetic, and the
  * disruption methods (expiration, emptiness with consolidateAfter and
  * budgets, multi-node replace, filterOutSameType, single-node delete and
- * replace, spot-to-spot off, WhenEmpty). Every expected value is worked out
- * by hand in the comment beside it.
+ * replace, spot-to-spot off, WhenEmpty), and extended resources (MIG-mixed
+ * types: NodeClaim counts, unschedulable pods, free MIG slots on existing
+ * nodes, consolidation). Every expected value is worked out by hand in the
+ * comment beside it.
  *
  * The instance types (cpu m, mem MiB, GPUs, od $/h, spot $/h):
  *   T0 2000 / 8192      0.10 0.04
@@ -25,12 +27,12 @@
 #define GPU_T (UINT64_C(0x18)) /* T3, T4 */
 
 static const struct kp_type TYPES[6] = {
-    {2000, 8192, 0, 1, 29, 0.10, 0.04, true, true},
-    {4000, 16384, 0, 1, 58, 0.20, 0.07, true, true},
-    {8000, 32768, 0, 1, 58, 0.40, 0.15, true, true},
-    {4000, 16384, 1, 1, 58, 1.00, 0.40, true, true},
-    {48000, 196608, 4, 1, 234, 5.00, 2.00, true, true},
-    {8000, 32768, 1, 7, 58, 2.00, 0.80, true, true},
+    {2000, 8192, 0, 1, 29, 0.10, 0.04, true, true, {0}},
+    {4000, 16384, 0, 1, 58, 0.20, 0.07, true, true, {0}},
+    {8000, 32768, 0, 1, 58, 0.40, 0.15, true, true, {0}},
+    {4000, 16384, 1, 1, 58, 1.00, 0.40, true, true, {0}},
+    {48000, 196608, 4, 1, 234, 5.00, 2.00, true, true, {0}},
+    {8000, 32768, 1, 7, 58, 2.00, 0.80, true, true, {0}},
 };
 
 static void mk(struct kp *kp)
@@ -547,5 +549,211 @@ Test(karpenter, candidates_in_disruption_cost_order)
     n[1].created_us = H(500);
     kp_disrupt(&kp, H(540), &cl, &d);
     cr_assert_eq(d.candidates[0], 0);
+    kp_destroy(&kp);
+}
+
+/* --- extended resources (MIG "mixed") --------------------------------------------- */
+
+/* Extended resource k: 0 nvidia.com/mig-3g.40gb, 1 nvidia.com/mig-1g.10gb,
+ * 2 nvidia.com/mig-2g.20gb (offered by no type). The types (cpu m, mem MiB,
+ * physical GPUs, MIG instances per node {3g, 1g, 2g}, od $/h):
+ *   X0 8000 / 32768      0  {0, 0, 0}  0.40   (CPU)
+ *   X1 32000 / 131072    2  {2, 4, 0}  4.00   (MIG-mixed)
+ *   X2 16000 / 65536     1  {0, 4, 0}  2.00   (MIG-mixed, 1g only) */
+#define MIG_3G 0
+#define MIG_1G 1
+#define MIG_2G 2
+#define MIG_T  (UINT64_C(0x6)) /* X1, X2 */
+
+static const struct kp_type XTYPES[3] = {
+    {8000, 32768, 0, 1, 58, 0.40, 0.15, true, true, {0, 0, 0, 0}},
+    {32000, 131072, 2, 1, 58, 4.00, 1.60, true, true, {2, 4, 0, 0}},
+    {16000, 65536, 1, 1, 58, 2.00, 0.80, true, true, {0, 4, 0, 0}},
+};
+
+/* A pod requesting n instances of MIG profile k and no nvidia.com/gpu. */
+static struct kp_pod xpod(int64_t cpu, int64_t mem, int k, int64_t n)
+{
+    struct kp_pod p = {.req = {.cpu_milli = cpu, .mem_mib = mem}};
+    p.req.ext[k] = n;
+    return p;
+}
+
+static struct kp_pool mig_pool(void)
+{
+    struct kp_pool p;
+    kp_pool_defaults(&p);
+    p.types = MIG_T;
+    p.gpu_only = true;
+    return p;
+}
+
+/* Pool 0: CPU (X0), weight 50; pool 1: MIG (X1, X2), gpu_only, weight 0. */
+static void cpu_and_mig_pools(struct kp_pool pools[2])
+{
+    kp_pool_defaults(&pools[0]);
+    pools[0].types = UINT64_C(0x1);
+    pools[0].weight = 50;
+    pools[1] = mig_pool();
+}
+
+Test(karpenter, ext_pods_need_two_mig_nodes)
+{
+    struct kp kp;
+    mk(&kp);
+    struct kp_pool pools[2];
+    cpu_and_mig_pools(pools);
+    struct kp_cluster cl = {XTYPES, 3, pools, 2, NULL, 0, NULL, 0};
+    /* 3 pods of one 3g (1000m / 4096) and 5 of one 1g (500m / 2048).
+     * Sorted by cpu: the three 3g pods, then the five 1g pods.
+     *   3g #1: the CPU pool (weight 50) has no 3g; the MIG pool: X1 only
+     *          (X2 has no 3g): claim C0 {X1}.
+     *   3g #2: C0 holds 2 x 3g: C0 (2 pods).
+     *   3g #3: 3 x 3g > 2: new claim C1 {X1}; order C1 (1 pod), C0 (2).
+     *   1g #1: C1 (2 pods); 1g #2: C1 (3); 1g #3: C0 (3); 1g #4: C0 (4);
+     *   1g #5: C1 (4) (fewest pods first, ties in order).
+     * C0: 2 x 3g + 2 x 1g; C1: 1 x 3g + 3 x 1g: exactly 2 NodeClaims, as
+     * ceil(3 / 2) = 2 for the 3g and ceil(5 / 4) = 2 for the 1g. Both X1
+     * on-demand at $4.00. (Ignoring ext: 5500m fits one node, or, with the
+     * gpu_only pool refusing pods without GPUs, they would go to X0s.) */
+    struct kp_pod pend[8];
+    for (int i = 0; i < 3; i++)
+        pend[i] = xpod(1000, 4096, MIG_3G, 1);
+    for (int i = 3; i < 8; i++)
+        pend[i] = xpod(500, 2048, MIG_1G, 1);
+    struct kp_claim c[8];
+    int32_t assign[8];
+    struct kp_prov_result r;
+    cr_assert_eq(kp_provision(&kp, &cl, pend, 8, assign, c, 8, &r), 0);
+    cr_assert_eq(r.nclaims, 2);
+    cr_assert_eq(r.unschedulable, 0);
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(c[k].pool, 1);
+        cr_assert_eq(c[k].type, 1);
+        cr_assert_eq(c[k].capacity, KP_ON_DEMAND);
+        cr_assert_float_eq(c[k].price, 4.00, 1e-12);
+        cr_assert_eq(c[k].npods, 4);
+        cr_assert_eq(c[k].used.gpu, 0);
+    }
+    cr_assert_eq(c[0].used.ext[MIG_3G], 2);
+    cr_assert_eq(c[0].used.ext[MIG_1G], 2);
+    cr_assert_eq(c[1].used.ext[MIG_3G], 1);
+    cr_assert_eq(c[1].used.ext[MIG_1G], 3);
+    cr_assert_eq(c[0].used.cpu_milli, 3000);
+    cr_assert_eq(assign[2], -3); /* the third 3g pod opened C1 */
+    cr_assert_eq(assign[7], -3); /* the last 1g pod joined C1 */
+    /* Only 1g pods (4 of them): X1 and X2 both fit; one claim {X1, X2}
+     * launched as the cheaper X2 ($2.00), with all 4 of its 1g. */
+    cr_assert_eq(kp_provision(&kp, &cl, pend + 3, 4, NULL, c, 8, &r), 0);
+    cr_assert_eq(r.nclaims, 1);
+    cr_assert_eq(c[0].options, UINT64_C(0x6));
+    cr_assert_eq(c[0].type, 2);
+    cr_assert_float_eq(c[0].price, 2.00, 1e-12);
+    kp_destroy(&kp);
+}
+
+Test(karpenter, ext_no_type_offers_is_unschedulable)
+{
+    struct kp kp;
+    mk(&kp);
+    struct kp_pool pools[2];
+    cpu_and_mig_pools(pools);
+    struct kp_cluster cl = {XTYPES, 3, pools, 2, NULL, 0, NULL, 0};
+    /* A 2g pod: no type offers 2g (the CPU pool's X0 would fit its 1000m
+     * if ext were ignored). A pod of 3 x 3g: X1 has 2 per node. Both are
+     * unschedulable; no NodeClaim. */
+    struct kp_pod pend[2] = {xpod(1000, 4096, MIG_2G, 1), xpod(1000, 4096, MIG_3G, 3)};
+    struct kp_claim c[4];
+    int32_t assign[2];
+    struct kp_prov_result r;
+    cr_assert_eq(kp_provision(&kp, &cl, pend, 2, assign, c, 4, &r), 0);
+    cr_assert_eq(r.nclaims, 0);
+    cr_assert_eq(r.unschedulable, 2);
+    cr_assert_eq(assign[0], -1);
+    cr_assert_eq(assign[1], -1);
+    /* NodePool limits stay on physical GPU units: limit 2 GPUs. Three 3g
+     * pods: C0 {X1} takes two and subtracts X1's 2 GPUs (subtractMax):
+     * nothing remains, so the third 3g pod cannot open a claim. */
+    pools[1].limit_gpu = 2;
+    struct kp_pod three[3] = {xpod(1000, 4096, MIG_3G, 1), xpod(1000, 4096, MIG_3G, 1),
+                              xpod(1000, 4096, MIG_3G, 1)};
+    cr_assert_eq(kp_provision(&kp, &cl, three, 3, NULL, c, 4, &r), 0);
+    cr_assert_eq(r.nclaims, 1);
+    cr_assert_eq(c[0].npods, 2);
+    cr_assert_eq(r.unschedulable, 1);
+    kp_destroy(&kp);
+}
+
+Test(karpenter, ext_free_capacity_on_existing_nodes)
+{
+    struct kp kp;
+    mk(&kp);
+    struct kp_pool pools[2];
+    cpu_and_mig_pools(pools);
+    /* An X1 node of the MIG pool running 2 x 3g: both 3g taken, 4 x 1g
+     * free, 30000m free. Pending: one 3g, one 1g. The 3g does not fit the
+     * node (0 free 3g): a new claim {X1}; the 1g fits the node. (Ignoring
+     * ext, both would go onto the node and no claim would be made.) */
+    struct kp_pod on[2] = {xpod(1000, 4096, MIG_3G, 1), xpod(1000, 4096, MIG_3G, 1)};
+    struct kp_node n = {
+        .pool = 1, .type = 1, .initialized = true, .ready = true, .pod_first = 0, .npods = 2};
+    struct kp_cluster cl = {XTYPES, 3, pools, 2, &n, 1, on, 2};
+    struct kp_pod pend[2] = {xpod(500, 2048, MIG_1G, 1), xpod(1000, 4096, MIG_3G, 1)};
+    struct kp_claim c[4];
+    int32_t assign[2];
+    struct kp_prov_result r;
+    cr_assert_eq(kp_provision(&kp, &cl, pend, 2, assign, c, 4, &r), 0);
+    cr_assert_eq(r.on_existing, 1);
+    cr_assert_eq(assign[0], 0);
+    cr_assert_eq(assign[1], -2);
+    cr_assert_eq(r.nclaims, 1);
+    cr_assert_eq(c[0].type, 1);
+    kp_destroy(&kp);
+}
+
+Test(karpenter, ext_consolidation_deletes_the_node_whose_pods_fit)
+{
+    struct kp kp;
+    mk(&kp);
+    struct kp_pool p = mig_pool();
+    p.budgets[0] = (struct kp_budget){.percent = false, .value = 10};
+    /* A: X1 ($4.00) with one 3g pod (cost 1); B: X2 ($2.00, 1g only) with
+     * two 1g pods (cost 2). Candidates in cost order: A, B.
+     * Multi {A, B}: 3g + 2 x 1g need one claim; only X1 has 3g: {X1}, $4 <
+     * $6, but A is an X1 at $4: filterOutSameType keeps types below $4:
+     * none.
+     * Single A: its 3g pod does not fit B (X2 has no 3g); a new X1 at $4
+     * is not cheaper than A's $4: no.
+     * Single B: its two 1g pods fit A's 4 free 1g: delete B, saving $2.
+     * (Ignoring ext, A's pod would fit B's 16000m and A would be deleted,
+     * saving $4.) */
+    struct kp_pod pods[3] = {xpod(1000, 4096, MIG_3G, 1), xpod(500, 2048, MIG_1G, 1),
+                             xpod(500, 2048, MIG_1G, 1)};
+    struct kp_node n[2] = {nd(1, KP_ON_DEMAND, 0, 1), nd(2, KP_ON_DEMAND, 1, 2)};
+    struct kp_cluster cl = {XTYPES, 3, &p, 1, n, 2, pods, 3};
+    struct kp_decision d;
+    cr_assert_eq(kp_disrupt(&kp, S(10), &cl, &d), 0);
+    cr_assert_eq(d.method, KP_METHOD_SINGLE, "%s", kp_method_name(d.method));
+    cr_assert_eq(d.ncandidates, 1);
+    cr_assert_eq(d.candidates[0], 1);
+    cr_assert_not(d.replace);
+    cr_assert_float_eq(d.savings, 2.00, 1e-12);
+    kp_destroy(&kp);
+
+    /* B with three 1g pods and A with one 3g and two 1g: A has 2 free 1g.
+     * Single A: its 3g fits nowhere else, X1 not cheaper: no. Single B: two
+     * of its 1g fit A, the third needs a claim {X1, X2}; cheaper than $2:
+     * none: no. Multi {A, B}: 3g + 5 x 1g: one X1 holds 4 x 1g: two claims:
+     * no. Nothing to do. (Ignoring ext, B's pods would fit A's cpu.) */
+    mk(&kp);
+    struct kp_pod pods2[6] = {xpod(1000, 4096, MIG_3G, 1), xpod(500, 2048, MIG_1G, 1),
+                              xpod(500, 2048, MIG_1G, 1),  xpod(500, 2048, MIG_1G, 1),
+                              xpod(500, 2048, MIG_1G, 1),  xpod(500, 2048, MIG_1G, 1)};
+    n[0] = nd(1, KP_ON_DEMAND, 0, 3);
+    n[1] = nd(2, KP_ON_DEMAND, 3, 3);
+    cl.pods = pods2;
+    cl.npods = 6;
+    cr_assert_eq(kp_disrupt(&kp, S(10), &cl, &d), 0);
+    cr_assert_eq(d.method, KP_METHOD_NONE, "%s", kp_method_name(d.method));
     kp_destroy(&kp);
 }
