@@ -12,8 +12,11 @@
  * relabelling nodes). The one modelled here:
  *
  * - [U] SIM_MIG_CONTROLLER: every 10 s, for each group with several layouts,
- *   the replicas waiting for a MIG instance are counted per profile (need[k]).
- *   Each idle GPU (no instance in use, not being repartitioned) of a READY
+ *   the replicas waiting for a MIG instance are counted per profile (need[k]),
+ *   less the free instances of the group's READY nodes, counting those of
+ *   the GPUs being repartitioned (pending pods wait for them: a pod in its
+ *   scheduling backoff is placed up to 10 s after they free). Each idle GPU (no
+ *   instance in use, not being repartitioned) of a READY
  *   node, in node then GPU order, is a candidate: layout L scores
  *   sum_k min(need[k], instances of profile k in L); the GPU is switched to
  *   the layout of the highest score (lowest index on ties) when it beats its
@@ -149,6 +152,16 @@ static void mig_group_step(struct run *r, int gi)
     struct cluster *c = &g->c;
     int64_t need[SIM_EXT_MAX], have[SIM_EXT_MAX];
     pending_need(r, gi, need);
+    /* free instances (and those of GPUs being repartitioned) will serve
+     * some of it: the pods wait for them (the scheduling queue's backoff) */
+    for (uint32_t ni = 0; ni < r->nnodes; ni++) {
+        if (r->nodes[ni].g != gi || r->nodes[ni].state != N_READY)
+            continue;
+        int64_t cap[SIM_EXT_MAX], fr[SIM_EXT_MAX];
+        sim_node_ext(r, ni, cap, fr);
+        for (unsigned k = 0; k < SIM_EXT_MAX; k++)
+            need[k] -= need[k] < fr[k] ? need[k] : fr[k];
+    }
     int64_t total = 0;
     for (unsigned k = 0; k < SIM_EXT_MAX; k++)
         total += need[k];
