@@ -9,6 +9,8 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/catalog.h"
@@ -48,6 +50,22 @@ static inline void sim_run_ok(unsigned v, uint64_t seed, bool series, struct sim
     struct os_error err;
     int rc = sim_run(&sc, &cat, v, seed, series, r, &err);
     cr_assert_eq(rc, 0, "%s", err.msg);
+}
+
+/* Writes an Azure-format trace of one request of one output token at 0 s
+ * and one past a 5.5-h horizon (the replicas are idle) to a new temporary
+ * file whose name goes to path (at least 32 bytes). */
+static inline void write_idle_trace(char *path, size_t size)
+{
+    snprintf(path, size, "/tmp/orchsim-idle-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+               "2023-11-16 00:00:00.0000000,100,1\n"
+               "2023-11-16 05:33:20.0000000,100,1\n");
+    fclose(f);
 }
 
 #endif

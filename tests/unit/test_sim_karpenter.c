@@ -62,15 +62,7 @@ static struct row at(const struct sim_result *r, double t)
 
 static void idle_trace(void)
 {
-    snprintf(trace_path, sizeof trace_path, "/tmp/orchsim-karp-XXXXXX");
-    int fd = mkstemp(trace_path);
-    cr_assert_geq(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "TIMESTAMP,ContextTokens,GeneratedTokens\n"
-               "2023-11-16 00:00:00.0000000,100,1\n"
-               "2023-11-16 05:33:20.0000000,100,1\n");
-    fclose(f);
+    write_idle_trace(trace_path, sizeof trace_path);
 }
 
 /* 40 requests of 600 output tokens (600 s of service each on an A10G) in

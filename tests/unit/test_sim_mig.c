@@ -157,15 +157,7 @@ static char trace_path[64];
 /* One request at 0 s and one past the horizon: the replicas are idle. */
 static void idle_trace(void)
 {
-    snprintf(trace_path, sizeof trace_path, "/tmp/orchsim-mig-XXXXXX");
-    int fd = mkstemp(trace_path);
-    cr_assert_geq(fd, 0);
-    FILE *f = fdopen(fd, "w");
-    cr_assert_not_null(f);
-    fprintf(f, "TIMESTAMP,ContextTokens,GeneratedTokens\n"
-               "2023-11-16 00:00:00.0000000,100,1\n"
-               "2023-11-16 05:33:20.0000000,100,1\n");
-    fclose(f);
+    write_idle_trace(trace_path, sizeof trace_path);
 }
 
 static void done(void)
