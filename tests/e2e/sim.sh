@@ -33,6 +33,10 @@ expect 1 "$ORCHSIM" validate scenarios/ecs-inference.json --set variants.0.shari
 contains "$TMP/err" "\$.variants[0].sharing: ECS assigns whole GPUs only"
 expect 1 "$ORCHSIM" validate scenarios/eks-inference.json --set variants.3.mig_profile=9g.99gb
 contains "$TMP/err" "\$.variants[3].mig_profile: '9g.99gb' is not a MIG profile of A100-40GB"
+expect 1 "$ORCHSIM" validate scenarios/ecs-vs-eks.json --set 'variants.9.mig_layouts.1=4g.20gb,4g.20gb'
+contains "$TMP/err" "\$.variants[9].mig_layouts[1]: '4g.20gb,4g.20gb': 8 compute slices, a GPU has 7"
+expect 1 "$ORCHSIM" validate scenarios/ecs-vs-eks.json --set variants.8.fleet.mig_profile=4g.20gb
+contains "$TMP/err" "\$.variants[8].fleet.mig_profile: '4g.20gb' is in none of the group's mig_layouts"
 expect 1 "$ORCHSIM" validate scenarios/eks-inference.json --set variants.2.replicas_per_gpu=8
 contains "$TMP/err" "the model needs 5.0 GB but its 1/replicas_per_gpu share of GPU memory has 3.0 GB"
 expect 1 "$ORCHSIM" validate scenarios/ecs-inference.json --set workload.inference.min_replicas=30
