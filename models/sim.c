@@ -2189,6 +2189,7 @@ static int finish(struct run *r, struct sim_result *o, struct os_error *err)
         reb |= r->grp[gi].on && r->grp[gi].spot && r->grp[gi].spot->rebalance;
     sim_put(o, "spot_rebalance_recommendations", reb ? (double)r->rebalances : NAN);
     sim_put(o, "instances_launched", (double)r->launches);
+    sim_put(o, "drift_disruptions", r->v->capacity.ndrifts ? (double)r->drift_disruptions : NAN);
     sim_put(o, "mig_repartitions", sim_mig_on(r) ? (double)r->mig_repartitions : NAN);
     sim_put(o, "mig_reconfigure_gpu_hours", sim_mig_on(r) ? r->mig_reconf_gpu_s / 3600.0 : NAN);
     sim_put(o, "littles_law_rel_err", r->nsvcs ? little : na);

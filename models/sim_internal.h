@@ -295,10 +295,11 @@ struct run {
     bool cost_open;
     uint64_t interruptions;
     uint64_t launches;
-    uint64_t rebalances;       /* rebalance recommendations received */
-    double spot_exposure_s;    /* spot instance time at risk: launch to notice or end */
-    uint64_t mig_repartitions; /* MIG mixed: node repartitions started (models/sim_mig.c) */
-    double mig_reconf_gpu_s;   /* GPU time spent repartitioning */
+    uint64_t rebalances;        /* rebalance recommendations received */
+    double spot_exposure_s;     /* spot instance time at risk: launch to notice or end */
+    uint64_t mig_repartitions;  /* MIG mixed: node repartitions started (models/sim_mig.c) */
+    uint64_t drift_disruptions; /* Karpenter drift commands carried out */
+    double mig_reconf_gpu_s;    /* GPU time spent repartitioning */
 
     /* metrics */
     struct metrics_gauge g_nodes, g_gpus, g_alloc, g_pending;

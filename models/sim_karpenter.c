@@ -32,7 +32,12 @@
  * the candidates at once (karpenter.sh/disrupted:NoSchedule: no new pods)
  * and drains them when the replacement is schedulable (Karpenter waits for
  * the replacement to initialize), or untaints them if the replacement is
- * lost first (spot notice or termination) or cannot launch.
+ * lost first (spot notice or termination) or cannot launch. Drift
+ * (capacity.drift_at_s: the node class changes, e.g. a new AMI): a node
+ * launched before such a time is drifted from then on; a drift command (one
+ * node, before any consolidation, within the budget) is carried out like a
+ * consolidation Delete or Replace. [U] SIM_DRIFT_ALL_GROUPS: every NodePool
+ * of the variant shares the node class, so every group drifts.
  *
  * Assumptions, named [U] here and in docs:
  * - [U] SIM_KARPENTER_BATCH: every batch simulates from scratch: all pending
@@ -319,6 +324,15 @@ static int build(struct run *r, int gi, enum view view, struct kp_cluster *cl,
             /* [U] SIM_KARPENTER_INFLIGHT: in flight, a destination only when provisioning */
             .deleting = nd->state == N_DRAINING || (in_flight && view != V_PROVISION),
         };
+        /* drifted: launched before a node class change that has happened */
+        for (unsigned k = 0; k < r->v->capacity.ndrifts; k++) {
+            int64_t at = sim_secs(r->v->capacity.drift_at_s[k]);
+            if (nd->launch_us < at && at <= engine_now(&r->e) &&
+                (!kn->drifted || at < kn->drifted_us)) {
+                kn->drifted = true;
+                kn->drifted_us = at;
+            }
+        }
         if (g->next) { /* MIG mixed: the instances of its GPUs' current layouts */
             int64_t cap[SIM_EXT_MAX], fr[SIM_EXT_MAX];
             sim_node_ext(r, i, cap, fr);
@@ -682,6 +696,7 @@ static bool apply_command(struct run *r, int gi, const struct kp_decision *d)
     if (!d->replace) {
         for (uint32_t k = 0; k < d->ncandidates && !r->status; k++)
             evicted |= drain(r, d->candidates[k]);
+        r->drift_disruptions += d->method == KP_METHOD_DRIFT;
         return evicted;
     }
     uint32_t rep;
@@ -691,6 +706,7 @@ static bool apply_command(struct run *r, int gi, const struct kp_decision *d)
         return false; /* the command fails; candidates keep running */
     CHECK_FALSE(r, rc);
     r->nodes[rep].awaited = true;
+    r->drift_disruptions += d->method == KP_METHOD_DRIFT;
     for (uint32_t k = 0; k < d->ncandidates && !r->status; k++)
         cordon_for(r, d->candidates[k], rep);
     return false;

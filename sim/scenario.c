@@ -236,6 +236,9 @@ static const struct schema_field capacity_fields[] = {
                      "seconds in [0, 31622400] (0 = Never)"),
     SCHEMA_F_INT(struct scenario_capacity, limits_gpus, "limits_gpus", 0, 1000000, 0,
                  "a number of GPUs >= 0 (0 = no limit)"),
+    SCHEMA_F_SCALARS(struct scenario_capacity, drift_at_s, ndrifts, "drift_at_s", SCHEMA_DOUBLE, 0,
+                     0, 366 * DAY_S, 0,
+                     "times in seconds at which the node class changes (nodes drift)"),
     SCHEMA_F_ENUM(struct scenario_capacity, autoscaler, "autoscaler", scenario_node_scaler_names,
                   0),
     SCHEMA_F_ENUM(struct scenario_capacity, ca_expander, "ca_expander", scenario_ca_expander_names,
@@ -1077,6 +1080,12 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
         }
         if (v->scaling.has_behavior && v->orchestrator != SCENARIO_ORCH_EKS)
             schema_diag_add(d, "%s: $.variants[%u].scaling.behavior: an HPA setting (EKS only)",
+                            file, i);
+        if (v->capacity.ndrifts && (v->orchestrator != SCENARIO_ORCH_EKS ||
+                                    v->capacity.autoscaler != SCENARIO_NODES_KARPENTER))
+            schema_diag_add(d,
+                            "%s: $.variants[%u].capacity.drift_at_s: drift is a Karpenter "
+                            "disruption (EKS with capacity.autoscaler \"karpenter\")",
                             file, i);
         if (v->capacity.min_step > v->capacity.max_step)
             schema_diag_add(d, "%s: $.variants[%u].capacity.min_step: %d exceeds max_step %d", file,

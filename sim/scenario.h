@@ -136,6 +136,10 @@ struct scenario_capacity {
     int consolidation_policy; /* enum scenario_consolidation (WhenEmptyOrUnderutilized) */
     int64_t expire_after_us;  /* expireAfter (720 h); 0 = Never */
     int limits_gpus;          /* spec.limits of each group's NodePool, GPUs (0 = none) */
+    /* times (s) at which the EC2NodeClass changes (e.g. a new AMI): every
+     * node launched before is drifted and Karpenter replaces it */
+    double drift_at_s[16];
+    unsigned ndrifts;
     /* Cluster Autoscaler (models/autoscale/cluster_autoscaler.h) */
     int ca_expander;                 /* enum ca_expander order: least-waste (0) */
     double ca_utilization_threshold; /* --scale-down-utilization-threshold (0.5) */

@@ -632,8 +632,37 @@ int kp_disrupt(struct kp *kp, int64_t now_us, const struct kp_cluster *cl, struc
     int32_t budget[KP_POOLS_MAX];
     for (uint32_t p = 0; p < cl->npools; p++)
         budget[p] = d->allowed[p] = kp_budget_allowed(cl, p);
-    /* 3. Candidates in cost order. */
+    /* 3b. Drift: one drifted node with pods per command. */
     struct kp_sorted *s = (struct kp_sorted *)kp->key;
+    uint32_t nd = 0;
+    for (uint32_t i = 0; i < cl->nnodes; i++) {
+        const struct kp_node *n = &cl->nodes[i];
+        if (n->drifted && !gone[i] && n->initialized && n->ready && n->npods > 0 &&
+            n->last_pod_event_us != INT64_MAX)
+            s[nd++] = (struct kp_sorted){(double)n->drifted_us, i};
+    }
+    qsort(s, nd, sizeof(s[0]), kp_cmp_sorted);
+    for (uint32_t k = 0; k < nd; k++) {
+        uint32_t i = s[k].idx;
+        const struct kp_node *n = &cl->nodes[i];
+        if (budget[n->pool] <= 0)
+            continue;
+        for (uint32_t j = 0; j < cl->nnodes; j++)
+            kp->in_set[j] = gone[j];
+        kp->in_set[i] = 1;
+        for (uint32_t j = 0; j < n->npods; j++)
+            kp->order[j] = n->pod_first + j;
+        struct kp_prov_result pr;
+        if (kp_pack(kp, cl, cl->pods, kp->order, n->npods, NULL, kp->claims, kp->cap_claims, &pr) !=
+                0 ||
+            pr.unschedulable > 0 || pr.nclaims > 1) /* [U] KP_DRIFT_ONE_CLAIM */
+            continue;
+        kp_command(d, KP_METHOD_DRIFT, &i, 1, pr.nclaims ? 2 : 1, &kp->claims[0],
+                   kp_node_price(cl, n) - (pr.nclaims ? kp->claims[0].price : 0));
+        return 0;
+    }
+
+    /* 3. Candidates in cost order. */
     uint32_t nc = 0;
     for (uint32_t i = 0; i < cl->nnodes; i++) {
         const struct kp_node *n = &cl->nodes[i];
@@ -720,6 +749,8 @@ const char *kp_method_name(enum kp_method m)
     switch (m) {
     case KP_METHOD_NONE:
         return "none";
+    case KP_METHOD_DRIFT:
+        return "drift";
     case KP_METHOD_EMPTY:
         return "emptiness";
     case KP_METHOD_MULTI:

@@ -52,6 +52,16 @@
  *    lifetime remaining (1 - age / expire_after, clamped to [0, 1]; 1
  *    without expire_after). Candidates are taken in cost order (ties by node
  *    index), each one using up one unit of its pool's budget.
+ * 3b. Drift (disruption/drift.go), before any consolidation: the drifted
+ *    nodes (initialized, ready, not deleting, no do-not-disrupt pod:
+ *    last_pod_event_us == INT64_MAX), oldest Drifted transition first (ties
+ *    by node index), skipping empty ones (left to emptiness) and those whose
+ *    pool has no budget left; the first whose pods can all be scheduled on
+ *    the other nodes plus new NodeClaims is the command: its one candidate,
+ *    deleted after the replacement (if any) initializes. consolidateAfter
+ *    does not apply. [U] KP_DRIFT_ONE_CLAIM: a candidate whose pods need
+ *    more than one new NodeClaim is skipped (cannot happen while its own
+ *    instance type is still allowed: its pods fit one node of it).
  * 4. Emptiness: every empty candidate (within budget) is deleted at once.
  * 5. Multi-node consolidation (pools with WhenEmptyOrUnderutilized): over
  *    the first min(100, n) candidates, a binary search for the longest
@@ -106,8 +116,8 @@
  *   (its `types` mask or a separate pool).
  * - [U] KP_BUDGET_ALWAYS: budgets have no schedules and apply to every
  *   reason.
- * - Not modelled: drift, the 15 s re-validation of a consolidation command
- *   (the caller may call again 15 s later and compare), daemonset overhead
+ * - Not modelled: what makes a node drift (the caller sets drifted), the 15 s re-validation of a
+ * consolidation command (the caller may call again 15 s later and compare), daemonset overhead
  *   (fold it into the type capacities), topology, minValues, the Balanced
  *   policy, launch and registration timeouts (the caller's).
  *
@@ -203,6 +213,8 @@ struct kp_node {
     bool initialized;
     bool ready;
     bool deleting; /* marked for deletion / draining */
+    bool drifted;  /* its Drifted condition is true (since drifted_us) */
+    int64_t drifted_us;
     /* own_ext: the node's allocatable extended resources are ext[], not its
      * type's (e.g. a MIG-mixed node whose GPUs were repartitioned) */
     bool own_ext;
@@ -272,11 +284,13 @@ struct kp_prov_result {
     uint32_t unschedulable;
 };
 
+/* Disruption methods in Karpenter's order (an earlier one acts first). */
 enum kp_method {
     KP_METHOD_NONE = 0,
-    KP_METHOD_EMPTY = 1,
-    KP_METHOD_MULTI = 2,
-    KP_METHOD_SINGLE = 3,
+    KP_METHOD_DRIFT = 1,
+    KP_METHOD_EMPTY = 2,
+    KP_METHOD_MULTI = 3,
+    KP_METHOD_SINGLE = 4,
 };
 
 struct kp_decision {

@@ -757,3 +757,77 @@ Test(karpenter, ext_consolidation_deletes_the_node_whose_pods_fit)
     cr_assert_eq(d.method, KP_METHOD_NONE, "%s", kp_method_name(d.method));
     kp_destroy(&kp);
 }
+
+/* --- drift --------------------------------------------------------------------- */
+
+/*
+ * Three T1 nodes (4000m, $0.20) with one 3000m pod each; n0 drifted at 50 s,
+ * n1 at 20 s, n2 not. Consolidation is off (consolidateAfter Never), a
+ * budget of 10 nodes.
+ * (a) Oldest drift first: n1. Its pod does not fit the others' 1000m free,
+ *     so it needs one NodeClaim: the cheapest type of 3000m is T1 ($0.20):
+ *     a drift command replacing n1 by a T1, saving 0.
+ * (b) Budget 0: no command.
+ * (c) n1 empty: left to emptiness (off here): the next drifted, n0.
+ * (d) n1 has a do-not-disrupt pod: n0.
+ * (e) n2 is a T2 (8000m, 5000m free): n1's pod fits there, so drift deletes
+ *     n1 without a replacement (saving $0.20), ahead of consolidation, which
+ *     (consolidateAfter 0) would otherwise act too.
+ */
+Test(karpenter, drift_replaces_the_oldest_drifted_node_first)
+{
+    struct kp kp;
+    mk(&kp);
+    struct kp_pool p = cpu_pool();
+    p.consolidate_after_us = KP_NEVER;
+    p.budgets[0] = (struct kp_budget){.percent = false, .value = 10};
+    struct kp_pod pods[3] = {pod(3000, 1024, 0), pod(3000, 1024, 0), pod(3000, 1024, 0)};
+    struct kp_node n[3] = {nd(1, KP_ON_DEMAND, 0, 1), nd(1, KP_ON_DEMAND, 1, 1),
+                           nd(1, KP_ON_DEMAND, 2, 1)};
+    n[0].drifted = n[1].drifted = true;
+    n[0].drifted_us = S(50);
+    n[1].drifted_us = S(20);
+    struct kp_cluster cl = cluster(&p, 1, n, 3, pods, 3);
+    struct kp_decision d;
+    /* (a) */
+    kp_disrupt(&kp, S(100), &cl, &d);
+    cr_assert_eq(d.method, KP_METHOD_DRIFT, "%s", kp_method_name(d.method));
+    cr_assert_eq(d.ncandidates, 1);
+    cr_assert_eq(d.candidates[0], 1);
+    cr_assert(d.replace);
+    cr_assert_eq(d.replacement.type, 1);
+    cr_assert_float_eq(d.savings, 0, 1e-12);
+    /* (b) */
+    p.budgets[0].value = 0;
+    kp_disrupt(&kp, S(200), &cl, &d);
+    cr_assert_eq(d.method, KP_METHOD_NONE, "%s", kp_method_name(d.method));
+    p.budgets[0].value = 10;
+    /* (c) */
+    n[1].npods = 0;
+    n[2].pod_first = 1;
+    kp_disrupt(&kp, S(300), &cl, &d);
+    cr_assert_eq(d.method, KP_METHOD_DRIFT);
+    cr_assert_eq(d.candidates[0], 0);
+    n[1].npods = 1;
+    n[2].pod_first = 2;
+    /* (d) */
+    n[1].last_pod_event_us = INT64_MAX;
+    kp_disrupt(&kp, S(400), &cl, &d);
+    cr_assert_eq(d.method, KP_METHOD_DRIFT);
+    cr_assert_eq(d.candidates[0], 0);
+    n[1].last_pod_event_us = 0;
+    /* (e) */
+    n[2].type = 2;
+    p.consolidate_after_us = 0;
+    kp_disrupt(&kp, S(500), &cl, &d);
+    cr_assert_eq(d.method, KP_METHOD_DRIFT, "%s", kp_method_name(d.method));
+    cr_assert_eq(d.candidates[0], 1);
+    cr_assert_not(d.replace);
+    cr_assert_float_eq(d.savings, 0.20, 1e-12);
+    /* without drift, consolidation acts on the same cluster */
+    n[0].drifted = n[1].drifted = false;
+    kp_disrupt(&kp, S(600), &cl, &d);
+    cr_assert_neq(d.method, KP_METHOD_DRIFT);
+    cr_assert_neq(d.method, KP_METHOD_NONE);
+    kp_destroy(&kp);
+}

@@ -443,3 +443,64 @@ Test(sim_karpenter, training_types_are_checked)
               "%s", d.line[0]);
     catalog_destroy(&cat);
 }
+
+/*
+ * (g) Drift: the node class changes at 1000 s (a new AMI), so the three
+ * g5.xlarge of the warm start (one replica each, min = max = 3) are drifted.
+ * Each drift command launches a replacement (schedulable 160 s later) and
+ * drains the drifted node then; a drained replica is recreated on the
+ * replacement and serves after the image pull and model load (390 s).
+ * - Budget 10 % of 3 nodes = 1 at a time: commands at 1000, 1160 (the loop
+ *   at the instant of the first drain, which freed the budget) and 1320;
+ *   drains at 1160, 1320, 1480. The first new replica serves at 1550: from
+ *   1480 to 1550 none does (Karpenter waits for the node, not for the pods;
+ *   no PDB is modelled).
+ * - Budget 100 %: commands at 1000, 1010, 1020 (one per loop), 6 nodes
+ *   at 1030, drains at 1160, 1170, 1180, no replica from 1180 to 1550 and
+ *   all three back at 1570.
+ * Either way three replacements, each adding 160 s of node time:
+ * cost 1.006 x (3 x 7200 + 3 x 160) / 3600 + 2 h of control plane.
+ */
+Test(sim_karpenter, drift_replaces_nodes_within_the_budget)
+{
+    idle_trace();
+    load_svc(
+        7200, 3, 3, 3,
+        VARIANT("one", "\"g5.xlarge\"", "\"drift_at_s\":[1000]") "," VARIANT(
+            "all", "\"g5.xlarge\"",
+            "\"drift_at_s\":[1000],\"budget_pct\":100") "," VARIANT("none", "\"g5.xlarge\"", ""));
+    struct sim_result one, all, none;
+    run(0, &one);
+    run(1, &all);
+    run(2, &none);
+    double cost = 1.006 * (3 * 7200 + 3 * 160) / 3600.0 + 2 * EKS_HOUR;
+    cr_assert_float_eq(metric(&one, "drift_disruptions"), 3, 1e-12);
+    cr_assert_float_eq(metric(&all, "drift_disruptions"), 3, 1e-12);
+    cr_assert(isnan(metric(&none, "drift_disruptions")));
+    cr_assert_float_eq(metric(&one, "instances_launched"), 6, 1e-12);
+    cr_assert_float_eq(metric(&one, "cost_usd"), cost, 1e-9);
+    cr_assert_float_eq(metric(&all, "cost_usd"), cost, 1e-9);
+    cr_assert_float_eq(metric(&none, "cost_usd"), 1.006 * 6 + 2 * EKS_HOUR, 1e-9);
+    cr_assert_eq(at(&one, 1030).nodes, 4);
+    cr_assert_eq(at(&one, 1150).replicas, 3);
+    cr_assert_eq(at(&one, 1170).nodes, 4);
+    cr_assert_eq(at(&one, 1310).replicas, 2);
+    cr_assert_eq(at(&one, 1330).replicas, 1);
+    cr_assert_eq(at(&one, 1470).replicas, 1);
+    cr_assert_eq(at(&one, 1470).nodes, 4);
+    cr_assert_eq(at(&one, 1490).replicas, 0);
+    cr_assert_eq(at(&one, 1490).nodes, 3);
+    cr_assert_eq(at(&one, 1540).replicas, 0);
+    cr_assert_eq(at(&one, 1560).replicas, 1);
+    cr_assert_eq(at(&all, 1030).nodes, 6);
+    cr_assert_eq(at(&all, 1190).nodes, 3);
+    cr_assert_eq(at(&all, 1190).replicas, 0);
+    cr_assert_eq(at(&all, 1540).replicas, 0);
+    cr_assert_eq(at(&all, 1560).replicas, 2);
+    cr_assert_eq(at(&all, 1570).replicas, 3);
+    cr_assert_eq(at(&none, 1510).replicas, 3);
+    sim_result_destroy(&one);
+    sim_result_destroy(&all);
+    sim_result_destroy(&none);
+    done();
+}

@@ -368,6 +368,10 @@ Test(sim_mig, fleet_on_the_service_group_refuses_its_own_node_settings)
     bad("ecs", "\"fleet\":{\"node_group\":\"service\"}", &d);
     cr_assert(has(&d, "$.variants[0].fleet.node_group: \"service\" is modelled on EKS only"), "%s",
               d.line[0]);
+    /* drift is a Karpenter disruption */
+    bad("ecs", "\"capacity\":{\"drift_at_s\":[100]}", &d);
+    cr_assert(has(&d, "$.variants[0].capacity.drift_at_s: drift is a Karpenter disruption"), "%s",
+              d.line[0]);
     /* the fleet's own profile on a whole-GPU service group */
     bad("eks", "\"fleet\":{\"node_group\":\"service\",\"mig_profile\":\"1g.5gb\"}", &d);
     cr_assert(has(&d, "$.variants[0].fleet.mig_profile: on the service's node group"), "%s",
