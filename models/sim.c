@@ -621,12 +621,13 @@ void sim_try_place(struct run *r, uint32_t *left)
         double delay = uniform(&g->rng_tasks, sv->inf->model_load_s);
         /* the LLM service's image has revisions (rolling deployments); the
          * fleet's models share one image [U] */
-        bool pulled = sv->gi == G_SVC ? n->rev >= (int)t->rev : n->cached;
+        bool pulled = sv->llm ? n->rev >= (int)t->rev : n->cached;
         if (!pulled) {
             delay += uniform(&g->rng_tasks, sv->inf->image_pull_s);
             /* [U] later tasks wait for the same pull only as long as it lasts */
-            n->cached = true;
-            if (sv->gi == G_SVC && n->rev < (int)t->rev)
+            if (!sv->llm)
+                n->cached = true;
+            else if (n->rev < (int)t->rev)
                 n->rev = (int16_t)t->rev;
         }
         if (engine_after(&r->e, sim_secs(delay), ev_task_running, r, ti, &t->ev, &r->err) !=
@@ -1245,8 +1246,11 @@ static int group_gpu_cfg(const struct group *g, const struct catalog *cat,
                 int rc =
                     gpu_mig_layout_parse(gc->mig_family, g->mig_layouts[k],
                                          l ? l->e : gc->mig_layout, l ? &l->n : &gc->mig_n, err);
-                if (rc)
-                    return os_errorf(err, rc, "MIG layout on %s: %s", t->name, err->msg);
+                if (rc) {
+                    char msg[sizeof err->msg];
+                    snprintf(msg, sizeof msg, "%s", err->msg);
+                    return os_errorf(err, rc, "MIG layout on %s: %s", t->name, msg);
+                }
             }
             gc->mig_nalt = (uint8_t)(g->nlayouts ? g->nlayouts - 1 : 0);
             break; /* each service's share: its own profile (setup_group) */
@@ -1378,6 +1382,19 @@ static int service_shape(struct run *r, const struct catalog *cat, struct servic
                              "empty %s node",
                              r->sc->file, inf->cpu, inf->memory_gib, inf->gpus, t->name);
         sv->tper_node[ti] = (uint32_t)m;
+        if (ti == 0) { /* on types[0] in the boot layout */
+            int32_t boot = units;
+            if (mixed) {
+                boot = 0;
+                for (uint8_t j = 0; j < gc->mig_n; j++)
+                    boot += gc->mig_layout[j].profile == sv->mig_prof;
+                boot *= t->gpus;
+            }
+            int32_t b = boot / sv->req.gpu.count;
+            b = b < cpu ? b : cpu;
+            b = b < mem ? b : mem;
+            sv->per_boot = (uint32_t)(b > 0 ? b : 0);
+        }
     }
     return OS_OK;
 }
@@ -1705,8 +1722,7 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
                 char msg[sizeof err->msg];
                 snprintf(msg, sizeof msg, "%s", err->msg);
                 return os_errorf(err, rc, "%s: $.variants[%u].%sscaling: %s", r->sc->file,
-                                 (unsigned)(r->v - r->sc->variants),
-                                 sv->gi == G_FLEET ? "fleet." : "", msg);
+                                 (unsigned)(r->v - r->sc->variants), sv->llm ? "" : "fleet.", msg);
             }
         } else {
             ecs_service_policy_tt(&scfg.policies[0], m, sv->scaling->target);
@@ -1755,7 +1771,7 @@ static int setup_service(struct run *r, unsigned si, struct os_error *err)
         sv->hpa_open = true;
     }
     /* rolling deployments of the LLM service */
-    for (unsigned k = 0; sv->gi == G_SVC && k < sv->inf->ndeploys; k++) {
+    for (unsigned k = 0; sv->llm && k < sv->inf->ndeploys; k++) {
         int64_t at = sim_secs(sv->inf->deploy_at_s[k]);
         if (at < r->sc->duration_us &&
             (rc = engine_schedule(&r->e, at, ev_deploy, r, si, NULL, err)))
@@ -1939,16 +1955,32 @@ static int warm_start(struct run *r, struct os_error *err)
         const struct group *g = &r->grp[gi];
         if (!g->on || g->fargate)
             continue;
-        uint32_t want = 0;
-        for (unsigned si = 0; si < r->nsvcs; si++)
-            if (r->svcs[si].gi == gi)
-                want += (uint32_t)r->svcs[si].desired;
         if (sim_karpenter_on(r)) {
             if ((rc = sim_karpenter_warm(r, gi, err)))
                 return rc;
             continue;
         }
-        uint32_t nodes = (want + g->per_node - 1) / g->per_node;
+        /* [U] SIM_WARM_NODES: the replicas of each workload part (the LLM
+         * service, the fleet's models) at their boot-layout count per node;
+         * parts sharing the group's GPU resource add up, parts on distinct
+         * MIG profiles of a mixed layout share nodes (the largest count) */
+        uint32_t want[2] = {0, 0}, per[2] = {1, 1}, nodes = 0;
+        for (unsigned si = 0; si < r->nsvcs; si++)
+            if (r->svcs[si].gi == gi) {
+                want[!r->svcs[si].llm] += (uint32_t)r->svcs[si].desired;
+                per[!r->svcs[si].llm] = r->svcs[si].per_boot;
+            }
+        if (g->next) {
+            for (int k = 0; k < 2; k++)
+                if (per[k] && (want[k] + per[k] - 1) / per[k] > nodes)
+                    nodes = (want[k] + per[k] - 1) / per[k];
+        } else if (want[0] && want[1]) {
+            double need = (double)want[0] / per[0] + (double)want[1] / per[1];
+            nodes = (uint32_t)ceil(need - 1e-9);
+        } else {
+            unsigned k = want[0] ? 0 : 1;
+            nodes = per[k] ? (want[k] + per[k] - 1) / per[k] : 0;
+        }
         if (nodes < (uint32_t)g->min_nodes)
             nodes = (uint32_t)g->min_nodes;
         if ((rc = warm_nodes(r, gi, nodes, err)))
@@ -2349,6 +2381,7 @@ static void services_init(struct run *r)
     if (sc->workload.has_inference) {
         struct service *sv = &r->svcs[r->nsvcs++];
         sv->gi = G_SVC;
+        sv->llm = true;
         sv->inf = &sc->workload.inference;
         sv->scaling = &r->v->scaling;
         sv->mig_profile = r->v->mig_profile;
@@ -2613,6 +2646,27 @@ static void check_replica(const struct scenario *sc, const struct catalog *cat, 
                         t->name, (double)cpu_cap / 1000, (double)mem_cap / 1024, t->gpus * upg);
 }
 
+/* MIG mixed: the group's types share one MIG profile table (profiles are
+ * named and numbered per table: A100-40GB, or the 80 GB A100 and H100; a
+ * NodePool mixing them would need a layout per type). */
+static void check_one_family(const struct scenario *sc, const struct catalog *cat, unsigned i,
+                             const char *pre, const struct catalog_instance *const *t, unsigned n,
+                             struct schema_diag *d)
+{
+    size_t np;
+    const struct gpu_mig_profile *p0 =
+        gpu_mig_profiles(cat->gpu_models[t[0]->gpu_model].mig_family, &np);
+    for (unsigned k = 1; k < n; k++)
+        if (gpu_mig_profiles(cat->gpu_models[t[k]->gpu_model].mig_family, &np) != p0) {
+            schema_diag_add(d,
+                            "%s: $.variants[%u].%sinstance_types[%u]: %s (%s) and %s (%s) have "
+                            "different MIG geometries; one mig_layouts list needs one GPU family",
+                            sc->file, i, pre, k, t[k]->name, cat->gpu_models[t[k]->gpu_model].name,
+                            t[0]->name, cat->gpu_models[t[0]->gpu_model].name);
+            return;
+        }
+}
+
 /* MIG mixed: every layout of $.variants[i].<pre>mig_layouts parses on type
  * t's GPU. False (with the errors) if one does not. */
 static bool check_layouts(const struct scenario *sc, const struct catalog *cat, unsigned i,
@@ -2725,6 +2779,8 @@ void sim_check(const struct scenario *sc, const struct catalog *cat, struct sche
             const struct scenario_variant_fleet *f = &v->fleet;
             unsigned n = check_group_types(sc, cat, i, "fleet.", f->instance_type,
                                            f->instance_types, f->ninstance_types, t, d);
+            if (f->sharing == SCENARIO_SHARE_MIG && f->mig_strategy == SCENARIO_MIG_MIXED)
+                check_one_family(sc, cat, i, "fleet.", t, n, d);
             for (unsigned k = 0; k < n; k++) {
                 if (f->sharing == SCENARIO_SHARE_MIG && f->mig_strategy == SCENARIO_MIG_MIXED &&
                     !check_layouts(sc, cat, i, "fleet.", t[k], f->mig_layouts, f->nmig_layouts, d))
@@ -2745,6 +2801,8 @@ void sim_check(const struct scenario *sc, const struct catalog *cat, struct sche
         /* on the service's group the fleet requests its own profile (mixed) or
          * the group's units */
         const char *fprof = mixed ? v->fleet.mig_profile : v->mig_profile;
+        if (mixed)
+            check_one_family(sc, cat, i, "", t, n, d);
         for (unsigned k = 0; k < n; k++) {
             if (mixed && !check_layouts(sc, cat, i, "", t[k], v->mig_layouts, v->nmig_layouts, d))
                 continue;

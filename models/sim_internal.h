@@ -206,6 +206,7 @@ struct group {
 struct service {
     struct run *r;
     uint8_t idx;
+    bool llm;   /* the LLM service (else a fleet model), whatever its group */
     uint8_t gi; /* its node group */
     const struct scenario_inference *inf;
     const struct scenario_scaling *scaling;
@@ -215,6 +216,7 @@ struct service {
     int mig_prof;            /* MIG mixed: its profile's index in the family table */
     double tfrac[SIM_TYPES_MAX];       /* MIG: compute slices / 7 of its profile on each type */
     uint32_t tper_node[SIM_TYPES_MAX]; /* replicas an empty node of each type holds */
+    uint32_t per_boot; /* ... of types[0] in its boot MIG layout (the others' layouts) */
     struct inference svc;
     struct arrivals arr;
     struct arrivals_tokens tokens;

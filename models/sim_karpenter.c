@@ -36,7 +36,9 @@
  * (capacity.drift_at_s: the node class changes, e.g. a new AMI): a node
  * launched before such a time is drifted from then on; a drift command (one
  * node, before any consolidation, within the budget) is carried out like a
- * consolidation Delete or Replace. [U] SIM_DRIFT_ALL_GROUPS: every NodePool
+ * consolidation Delete or Replace (a Delete that the min_nodes floor
+ * refuses becomes a Replace by the node's own type and capacity type, [U]
+ * SIM_KARPENTER_FLOOR). [U] SIM_DRIFT_ALL_GROUPS: every NodePool
  * of the variant shares the node class, so every group drifts.
  *
  * Assumptions, named [U] here and in docs:
@@ -293,6 +295,7 @@ static int build(struct run *r, int gi, enum view view, struct kp_cluster *cl,
         pools[1].types = 0;
         pools[1].consolidate_after_us = KP_NEVER;
         pools[1].expire_after_us = KP_NEVER;
+        pools[1].budgets[0] = (struct kp_budget){.percent = false, .value = 0}; /* nor drift */
         npools = 2;
     }
     if ((rc = sim_grow((void **)&s->kp_of, &s->cap_kp_of, sizeof *s->kp_of, r->nnodes, &r->err)))
@@ -679,7 +682,7 @@ void sim_karpenter_replacement_lost(struct run *r, uint32_t ni)
 
 /* Applies a consolidation command of group gi (candidates as run node
  * indices). Returns true if replicas were evicted. */
-static bool apply_command(struct run *r, int gi, const struct kp_decision *d)
+static bool apply_command(struct run *r, int gi, struct kp_decision *d)
 {
     const struct group *g = &r->grp[gi];
     /* [U] SIM_KARPENTER_FLOOR */
@@ -690,6 +693,14 @@ static bool apply_command(struct run *r, int gi, const struct kp_decision *d)
             if (r->nodes[d->candidates[k]].tasks == 0)
                 sim_node_terminate(r, d->candidates[k], COST_END_TERMINATED);
         return false;
+    }
+    if (d->method == KP_METHOD_DRIFT && !d->replace && removable < 1) {
+        /* [U] SIM_KARPENTER_FLOOR: a drifted node the floor keeps is
+         * replaced by a new node of its own type and capacity type */
+        const struct node *n = &r->nodes[d->candidates[0]];
+        d->replace = true;
+        d->replacement =
+            (struct kp_claim){.type = n->ti, .capacity = n->spot ? KP_SPOT : KP_ON_DEMAND};
     }
     if (d->ncandidates - (d->replace ? 1 : 0) > removable)
         return false;

@@ -13,25 +13,30 @@
  *
  * - [U] SIM_MIG_CONTROLLER: every 10 s, for each group with several layouts,
  *   the replicas waiting for a MIG instance are counted per profile (need[k]),
- *   less the free instances of the group's READY nodes, counting those of
- *   the GPUs being repartitioned (pending pods wait for them: a pod in its
- *   scheduling backoff is placed up to 10 s after they free). Each idle GPU (no
+ *   less the free instances of the GPUs in use and the instances of the GPUs
+ *   being repartitioned of the group's READY nodes (pending pods wait for
+ *   them: a pod in its scheduling backoff is placed up to 10 s after they
+ *   free). Each idle GPU (no
  *   instance in use, not being repartitioned) of a READY
  *   node, in node then GPU order, is a candidate: layout L scores
  *   sum_k min(need[k], instances of profile k in L); the GPU is switched to
  *   the layout of the highest score (lowest index on ties) when it beats its
  *   current layout, and need[] is reduced by what the new layout will hold,
- *   so that the next candidate serves the rest. Per GPU: mig-parted
+ *   so that the next candidate serves the rest; a GPU that keeps its layout
+ *   reduces need[] by its own free instances (so a GPU just repartitioned,
+ *   whose pods are still in their backoff, is not switched back). Per GPU: mig-parted
  *   configures devices one by one ([U] SIM_MIG_PER_GPU: the GPUs of the node
  *   that are in use keep running, which needs a MIG manager that does not
  *   stop every GPU client of the node).
  * - The cost: for a time drawn from mig_reconfigure_s (uniform; default
  *   60-180 s [U]: stop clients, apply, restart the device plugin, no reboot)
- *   the GPU takes no pod (its new instances are held by no pod, so metrics
- *   count it as allocated), the node is billed as usual; the autoscalers see
- *   the held instances as free (they will be), so no node is launched for the
- *   pods it will take, and the node is not a consolidation candidate
- *   ([U] SIM_MIG_NO_DISRUPT: the partitioner marks it do-not-disrupt). Then
+ *   the GPU takes no pod (its new instances are held in the cluster by no
+ *   pod; the allocation metrics, which count pods, see it idle), the node is
+ *   billed as usual; the autoscalers see the held instances as free (they
+ *   will be), so no node is launched for the pods it will take, and the node
+ *   is disrupted by neither autoscaler ([U] SIM_MIG_NO_DISRUPT: the
+ *   partitioner marks it karpenter.sh/do-not-disrupt and
+ *   cluster-autoscaler.kubernetes.io/scale-down-disabled). Then
  *   the instances are free and pending pods are retried at once (a cluster
  *   event for the scheduling queue).
  * - Metrics: mig_repartitions (GPUs repartitioned) and
@@ -152,15 +157,26 @@ static void mig_group_step(struct run *r, int gi)
     struct cluster *c = &g->c;
     int64_t need[SIM_EXT_MAX], have[SIM_EXT_MAX];
     pending_need(r, gi, need);
-    /* free instances (and those of GPUs being repartitioned) will serve
-     * some of it: the pods wait for them (the scheduling queue's backoff) */
+    /* the free instances of GPUs in use, and the instances of GPUs being
+     * repartitioned, will serve some of it: the pods wait for them (the
+     * scheduling queue's backoff); idle GPUs are weighed below */
     for (uint32_t ni = 0; ni < r->nnodes; ni++) {
-        if (r->nodes[ni].g != gi || r->nodes[ni].state != N_READY)
+        const struct node *n = &r->nodes[ni];
+        if (n->g != gi || n->state != N_READY)
             continue;
-        int64_t cap[SIM_EXT_MAX], fr[SIM_EXT_MAX];
-        sim_node_ext(r, ni, cap, fr);
-        for (unsigned k = 0; k < SIM_EXT_MAX; k++)
-            need[k] -= need[k] < fr[k] ? need[k] : fr[k];
+        const struct gpu_cfg *gc = &c->pools[c->pool[n->cid]].gpu;
+        for (uint32_t gid = c->gpu_first[n->cid]; gid < c->gpu_first[n->cid] + c->gpu_count[n->cid];
+             gid++) {
+            if (!c->gpu_used[gid])
+                continue;
+            uint8_t ln;
+            const struct gpu_mig_place *l = gpu_cfg_layout(gc, c->gpu_layout[gid], &ln);
+            for (uint8_t j = 0; j < ln; j++)
+                for (unsigned k = 0; k < g->next; k++)
+                    if (l[j].profile == g->ext_prof[k] &&
+                        (g->gpu_reconf[gid] || !(c->gpu_used[gid] >> j & 1u)) && need[k] > 0)
+                        need[k]--;
+        }
     }
     int64_t total = 0;
     for (unsigned k = 0; k < SIM_EXT_MAX; k++)
@@ -187,8 +203,15 @@ static void mig_group_step(struct run *r, int gi)
                     bl = li;
                 }
             }
-            if (bl < 0)
+            if (bl < 0) { /* kept: its free instances serve their part */
+                layout_have(g, gc, c->gpu_layout[gid], have);
+                for (unsigned k = 0; k < SIM_EXT_MAX; k++) {
+                    int64_t take = need[k] < have[k] ? need[k] : have[k];
+                    need[k] -= take;
+                    total -= take;
+                }
                 continue;
+            }
             layout_have(g, gc, (uint8_t)bl, have);
             for (unsigned k = 0; k < SIM_EXT_MAX; k++) {
                 int64_t take = need[k] < have[k] ? need[k] : have[k];

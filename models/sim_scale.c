@@ -145,8 +145,7 @@ int sim_keda_setup(struct run *r, struct service *sv, struct os_error *err)
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err->msg);
         return os_errorf(err, rc, "%s: $.variants[%u].%sscaling: KEDA: %s", r->sc->file,
-                         (unsigned)(r->v - r->sc->variants), sv->gi == G_FLEET ? "fleet." : "",
-                         msg);
+                         (unsigned)(r->v - r->sc->variants), sv->llm ? "" : "fleet.", msg);
     }
     sv->keda_open = true;
     return OS_OK;
@@ -356,6 +355,8 @@ static int ca_build_nodes(struct run *r, int gi, uint32_t *nn)
         struct ca_node *cn = &s->nodes[n];
         memset(cn, 0, sizeof *cn);
         cn->group = sg->asg_of[nd->cp];
+        /* [U] SIM_MIG_NO_DISRUPT: not removed while a GPU is repartitioned */
+        cn->scale_down_disabled = sim_mig_node_held(r, i) > 0;
         int64_t ecap[SIM_EXT_MAX], efree[SIM_EXT_MAX];
         sim_node_ext(r, i, ecap, efree);
         bool mixed = r->grp[gi].next > 0; /* MIG mixed: instances are extended resources */

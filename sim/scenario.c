@@ -942,6 +942,13 @@ static void check_fleet_on_service(const char *file, unsigned i, const struct sc
         bad = "min_nodes";
     else if (f->placement[0])
         bad = "placement";
+    else if (f->mig_reconfigure_s[0] != def.mig_reconfigure_s[0] ||
+             f->mig_reconfigure_s[1] != def.mig_reconfigure_s[1])
+        bad = "mig_reconfigure_s";
+    else if (f->timeslice_overhead != def.timeslice_overhead)
+        bad = "timeslice_overhead";
+    else if (f->fargate_speed != def.fargate_speed)
+        bad = "fargate_speed";
     else if (memcmp(&f->spot, &def.spot, sizeof def.spot) != 0)
         bad = "spot";
     if (bad)
@@ -998,6 +1005,11 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
             schema_diag_add(d, "%s: $.workload.fleet.initial_replicas: %d exceeds max_replicas %d",
                             file, fl->initial_replicas, fl->max_replicas);
         check_range(file, "$.workload.fleet.image_pull_s", fl->image_pull_s, d);
+        if (fl->ndeploys)
+            schema_diag_add(d,
+                            "%s: $.workload.fleet.deploy_at_s: rolling deployments are modelled "
+                            "for the LLM service (workload.inference) only",
+                            file);
         check_range(file, "$.workload.fleet.model_load_s", fl->model_load_s, d);
     }
     check_range(file, "$.cluster.nodes.boot_s", sc->cluster.nodes.boot_s, d);
@@ -1081,6 +1093,13 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
         if (v->scaling.has_behavior && v->orchestrator != SCENARIO_ORCH_EKS)
             schema_diag_add(d, "%s: $.variants[%u].scaling.behavior: an HPA setting (EKS only)",
                             file, i);
+        for (unsigned k = 0; k < v->capacity.ndrifts; k++)
+            if (!(v->capacity.drift_at_s[k] > 0))
+                schema_diag_add(d,
+                                "%s: $.variants[%u].capacity.drift_at_s[%u]: %g s, but only "
+                                "nodes launched before a node class change drift (give a "
+                                "time > 0)",
+                                file, i, k, v->capacity.drift_at_s[k]);
         if (v->capacity.ndrifts && (v->orchestrator != SCENARIO_ORCH_EKS ||
                                     v->capacity.autoscaler != SCENARIO_NODES_KARPENTER))
             schema_diag_add(d,

@@ -567,8 +567,8 @@ static void ca_scale_down(struct ca *ca, int64_t now_us, struct ca_input *in, st
             int want = npods == 0 ? 0 : prev ? 1 : 2;
             if (want != pass)
                 continue;
-            bool unneeded =
-                n->group >= 0 && ca_underutilized(c, n) && ca_drain_fits(ca, in, i, npods);
+            bool unneeded = n->group >= 0 && !n->scale_down_disabled && ca_underutilized(c, n) &&
+                            ca_drain_fits(ca, in, i, npods);
             if (unneeded) {
                 ca->flags[i] = npods == 0 ? 2 : 1;
                 if (!prev)

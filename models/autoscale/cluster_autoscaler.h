@@ -213,6 +213,7 @@ struct ca_node {
     int32_t npods;             /* pods on it (for max_pods) */
     bool movable;              /* every pod on it may be evicted (PDBs, local storage, ...) */
     bool ready;                /* the Ready condition */
+    bool scale_down_disabled;  /* cluster-autoscaler.kubernetes.io/scale-down-disabled */
     int64_t unneeded_since_us; /* in/out, maintained by ca_step; CA_TIME_NONE initially */
 };
 

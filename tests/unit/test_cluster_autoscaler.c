@@ -827,4 +827,15 @@ Test(cluster_autoscaler, ext_mig_node_scale_down_by_mig_utilisation)
     cr_assert_eq(s.n[0].unneeded_since_us, CA_TIME_NONE);
     cr_assert_eq(d.nunneeded, 0);
     ca_destroy(&ca);
+
+    /* the first case with n0 annotated scale-down-disabled (a GPU being
+     * repartitioned): never unneeded, nothing deleted at 600 s */
+    mk(&ca, &c);
+    mig_sd_init(&s, mig_node(28800, 0, 1), 1);
+    s.n[0].scale_down_disabled = true;
+    ca_step(&ca, 0, &s.in, &d);
+    cr_assert_eq(d.nunneeded, 0);
+    ca_step(&ca, S(600), &s.in, &d);
+    cr_assert_eq(d.ndelete, 0);
+    ca_destroy(&ca);
 }
