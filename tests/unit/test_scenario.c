@@ -165,6 +165,19 @@ Test(schema, suggestions)
 
 /* Settings for a part of the workload that is not there would be ignored:
  * they are errors naming the path. */
+Test(scenario, fleet_deployments_are_errors)
+{
+    static struct scenario sc;
+    static struct schema_diag d;
+    const char *text = "{\"name\":\"t\",\"kind\":\"simulation\",\"cluster\":{},\"workload\":{"
+                       "\"fleet\":{\"deploy_at_s\":[3600]}},\"variants\":[{\"name\":\"a\","
+                       "\"orchestrator\":\"eks\",\"fleet\":{\"instance_type\":\"g5.xlarge\"}}]}";
+    cr_assert_eq(load(text, NULL, 0, &sc, &d), OS_EINVAL);
+    cr_assert(strstr(d.line[0], "$.workload.fleet.deploy_at_s: rolling deployments are modelled "
+                                "for the LLM service"),
+              "%s", d.line[0]);
+}
+
 Test(scenario, settings_for_an_absent_part_are_errors)
 {
     static struct scenario sc;

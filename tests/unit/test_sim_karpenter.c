@@ -504,3 +504,41 @@ Test(sim_karpenter, drift_replaces_nodes_within_the_budget)
     sim_result_destroy(&none);
     done();
 }
+
+/*
+ * (h) Drift with a spot share: each capacity type is its own NodePool view,
+ * the other type's nodes destinations only. With budget_pct 0 no drifted
+ * node may be disrupted, in either view: no drift command all day. With the
+ * default budget every replacement keeps its node's capacity type, so the
+ * spot share (half of 4 nodes, the warm start's largest remainder) holds:
+ * the spot instance-hours with drift equal those without it plus the
+ * replacements' 160-s overlaps of the spot nodes.
+ */
+Test(sim_karpenter, drift_keeps_the_budget_and_capacity_type_of_each_pool)
+{
+    idle_trace();
+#define SPOT_VARIANT(name, cap)                                                                    \
+    "{\"name\":\"" name "\",\"orchestrator\":\"eks\",\"instance_types\":[\"g5.xlarge\"],"          \
+    "\"max_nodes\":8,\"scaling\":{\"metric\":\"backlog\",\"target\":5,"                            \
+    "\"scale_down_window_s\":0},\"spot\":{\"pct\":50,\"interruptions_per_hour\":0},"               \
+    "\"capacity\":{" cap "}}"
+    load_svc(7200, 4, 4, 4,
+             SPOT_VARIANT("zero", "\"drift_at_s\":[1000],\"budget_pct\":0") "," SPOT_VARIANT(
+                 "ten", "\"drift_at_s\":[1000]") "," SPOT_VARIANT("none", ""));
+#undef SPOT_VARIANT
+    struct sim_result zero, ten, none;
+    run(0, &zero);
+    run(1, &ten);
+    run(2, &none);
+    cr_assert_float_eq(metric(&zero, "drift_disruptions"), 0, 1e-12);
+    cr_assert_float_eq(metric(&zero, "instances_launched"), 4, 1e-12);
+    cr_assert_float_eq(metric(&ten, "drift_disruptions"), 4, 1e-12);
+    cr_assert_float_eq(metric(&ten, "instances_launched"), 8, 1e-12);
+    /* two spot nodes replaced by spot nodes: 2 x 160 s more spot time */
+    cr_assert_float_eq(metric(&ten, "spot_instance_hours"),
+                       metric(&none, "spot_instance_hours") + 2 * 160 / 3600.0, 1e-9);
+    sim_result_destroy(&zero);
+    sim_result_destroy(&ten);
+    sim_result_destroy(&none);
+    done();
+}

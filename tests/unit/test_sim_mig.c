@@ -372,6 +372,21 @@ Test(sim_mig, fleet_on_the_service_group_refuses_its_own_node_settings)
     bad("ecs", "\"capacity\":{\"drift_at_s\":[100]}", &d);
     cr_assert(has(&d, "$.variants[0].capacity.drift_at_s: drift is a Karpenter disruption"), "%s",
               d.line[0]);
+    bad("eks", "\"capacity\":{\"drift_at_s\":[0]}", &d);
+    cr_assert(has(&d, "$.variants[0].capacity.drift_at_s[0]: 0 s, but only nodes launched before"),
+              "%s", d.line[0]);
+    bad("eks", "\"fleet\":{\"node_group\":\"service\",\"timeslice_overhead\":0.2}", &d);
+    cr_assert(has(&d, "$.variants[0].fleet.timeslice_overhead: the fleet runs on the service's"),
+              "%s", d.line[0]);
+    /* one layout list for GPUs of two MIG profile tables */
+    bad("eks",
+        "\"instance_types\":[\"p4d.24xlarge\",\"p5.48xlarge\"],\"sharing\":\"mig\","
+        "\"mig_profile\":\"1g.10gb\",\"mig_strategy\":\"mixed\",\"mig_layouts\":[\"1g.10gb\"],"
+        "\"fleet\":{\"node_group\":\"service\",\"mig_profile\":\"1g.10gb\"}",
+        &d);
+    cr_assert(has(&d, "$.variants[0].instance_types[1]: p5.48xlarge (H100-80GB) and p4d.24xlarge "
+                      "(A100-40GB) have different MIG geometries"),
+              "%s", d.line[0]);
     /* the fleet's own profile on a whole-GPU service group */
     bad("eks", "\"fleet\":{\"node_group\":\"service\",\"mig_profile\":\"1g.5gb\"}", &d);
     cr_assert(has(&d, "$.variants[0].fleet.mig_profile: on the service's node group"), "%s",
