@@ -481,6 +481,57 @@ static void on_replica_gone(void *ctx, uint32_t replica)
     sim_gauges_update(r);
 }
 
+/* EKS PodDisruptionBudget (deployment.pdb_max_unavailable, MODELS.md
+ * section 2): an eviction of a replica of service sv is allowed when the
+ * Deployment keeps at least desired - maxUnavailable ready replicas after it
+ * (disruptionsAllowed > 0). A replica not ready yet may be evicted while the
+ * budget is met ([U] SIM_PDB_UNHEALTHY: the IfHealthyBudget policy). No
+ * budget: always. */
+static bool pdb_allows(const struct run *r, const struct service *sv, bool ready)
+{
+    int32_t mu = r->v->deployment.pdb_max_unavailable;
+    if (mu < 0 || r->ecs)
+        return true;
+    int32_t healthy = 0;
+    for (uint32_t i = 0; i < r->ntasks; i++)
+        healthy += r->tasks[i].state == T_RUNNING && &r->svcs[r->tasks[i].s] == sv;
+    int32_t min_available = sv->desired - mu;
+    return ready ? healthy - 1 >= min_available : healthy >= min_available;
+}
+
+bool sim_evict_node(struct run *r, uint32_t ni)
+{
+    const struct node *n = &r->nodes[ni];
+    bool evicted = false;
+    for (uint32_t t = 0; n->g != G_TRAIN && t < r->ntasks && !r->status; t++) {
+        const struct task *tk = &r->tasks[t];
+        if (tk->node != ni || (tk->state != T_STARTING && tk->state != T_RUNNING) ||
+            !pdb_allows(r, &r->svcs[tk->s], tk->state == T_RUNNING))
+            continue;
+        sim_task_stop(r, t, INFERENCE_DRAIN);
+        evicted = true;
+    }
+    if (n->state != N_GONE && n->tasks == 0)
+        sim_node_terminate(r, ni, COST_END_TERMINATED);
+    return evicted;
+}
+
+/* A replica became ready: evictions a PodDisruptionBudget held back may go
+ * on (the drain of every node being emptied is retried). */
+static void pdb_retry(struct run *r)
+{
+    if (r->v->deployment.pdb_max_unavailable < 0 || r->ecs)
+        return;
+    bool evicted = false;
+    for (uint32_t ni = 0; ni < r->nnodes && !r->status; ni++) {
+        const struct node *n = &r->nodes[ni];
+        if (n->state == N_DRAINING && n->evicting && !n->noticed && n->tasks && n->g != G_TRAIN)
+            evicted |= sim_evict_node(r, ni);
+    }
+    if (evicted)
+        sim_reconcile(r, -1);
+}
+
 /* Stops a task by the ECS/Kubernetes rules: gone at once unless running. */
 void sim_task_stop(struct run *r, uint32_t ti, enum inference_remove_mode mode)
 {
@@ -726,6 +777,7 @@ static void ev_task_running(struct engine *e, void *ctx, uint64_t arg)
     sim_gauges_update(r);
     if (sv->rolling)
         sim_reconcile(r, (int)t->s);
+    pdb_retry(r);
 }
 
 /* A rolling deployment step of service si (MODELS.md section 1 for ECS,

@@ -347,6 +347,12 @@ void sim_node_ext(const struct run *r, uint32_t ni, int64_t cap[SIM_EXT_MAX],
  * resources, or -1 when the group is not MIG mixed. */
 int sim_service_ext(const struct run *r, const struct service *sv);
 
+/* Evicts node ni's replicas as a drain does (Karpenter's terminator, the
+ * Cluster Autoscaler), each only if its Deployment's PodDisruptionBudget
+ * allows it now; the others stay until a later retry (a replica becoming
+ * ready). Ends the node when it is empty. Returns true if any was evicted. */
+bool sim_evict_node(struct run *r, uint32_t ni);
+
 /* Records the first failure (its message is already in r->err) and stops. */
 void sim_fail(struct run *r, int rc);
 

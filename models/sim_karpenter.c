@@ -617,15 +617,7 @@ static bool drain(struct run *r, uint32_t ni)
         CHECK_FALSE(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
     n->state = N_DRAINING;
     n->evicting = true;
-    for (uint32_t t = 0; n->g != G_TRAIN && t < r->ntasks && !r->status; t++) {
-        const struct task *tk = &r->tasks[t];
-        if (tk->node == ni && (tk->state == T_STARTING || tk->state == T_RUNNING)) {
-            sim_task_stop(r, t, INFERENCE_DRAIN);
-            evicted = true;
-        }
-    }
-    if (n->state != N_GONE && n->tasks == 0)
-        sim_node_terminate(r, ni, COST_END_TERMINATED);
+    evicted = sim_evict_node(r, ni);
     return evicted;
 }
 

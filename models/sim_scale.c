@@ -300,13 +300,7 @@ static void ca_remove_node(struct run *r, uint32_t ni)
     n->state = N_DRAINING;
     n->evicting = true;
     CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
-    for (uint32_t t = 0; t < r->ntasks && !r->status; t++) {
-        const struct task *tk = &r->tasks[t];
-        if (tk->node == ni && (tk->state == T_STARTING || tk->state == T_RUNNING))
-            sim_task_stop(r, t, INFERENCE_DRAIN);
-    }
-    if (n->state != N_GONE && n->tasks == 0)
-        sim_node_terminate(r, ni, COST_END_TERMINATED);
+    sim_evict_node(r, ni);
 }
 
 /* A pod of a training job's: its requests (as place_gang asks). */

@@ -402,6 +402,7 @@ static void deployment_defaults(void *obj)
     d->max_pct = 200;
     d->max_surge_pct = 25;
     d->max_unavailable_pct = 25;
+    d->pdb_max_unavailable = -1;
 }
 static const struct schema_field deployment_fields[] = {
     SCHEMA_F_INT(struct scenario_deployment, min_healthy_pct, "min_healthy_pct", 0, 100, 0,
@@ -410,6 +411,8 @@ static const struct schema_field deployment_fields[] = {
                  "an integer percent in [100, 200]"),
     SCHEMA_F_INT(struct scenario_deployment, max_surge_pct, "max_surge_pct", 0, 100, 0,
                  "an integer percent in [0, 100]"),
+    SCHEMA_F_INT(struct scenario_deployment, pdb_max_unavailable, "pdb_max_unavailable", -1, 10000,
+                 0, "a number of pods in [0, 10000], or -1 for no PodDisruptionBudget"),
     SCHEMA_F_INT(struct scenario_deployment, max_unavailable_pct, "max_unavailable_pct", 0, 100, 0,
                  "an integer percent in [0, 100]"),
 };
@@ -1100,6 +1103,11 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                                 "nodes launched before a node class change drift (give a "
                                 "time > 0)",
                                 file, i, k, v->capacity.drift_at_s[k]);
+        if (v->deployment.pdb_max_unavailable >= 0 && v->orchestrator != SCENARIO_ORCH_EKS)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].deployment.pdb_max_unavailable: a "
+                            "PodDisruptionBudget is a Kubernetes object (EKS only)",
+                            file, i);
         if (v->capacity.ndrifts && (v->orchestrator != SCENARIO_ORCH_EKS ||
                                     v->capacity.autoscaler != SCENARIO_NODES_KARPENTER))
             schema_diag_add(d,

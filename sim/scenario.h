@@ -233,6 +233,10 @@ struct scenario_deployment {
     int max_pct;             /* ECS maximumPercent (200) */
     int max_surge_pct;       /* Kubernetes maxSurge, rounded up (25) */
     int max_unavailable_pct; /* Kubernetes maxUnavailable, rounded down (25) */
+    /* EKS: a PodDisruptionBudget (maxUnavailable, pods) on each Deployment
+     * (the LLM service and every fleet model) that evictions respect (-1:
+     * none) */
+    int pdb_max_unavailable;
 };
 
 struct scenario_variant {

@@ -542,3 +542,37 @@ Test(sim_karpenter, drift_keeps_the_budget_and_capacity_type_of_each_pool)
     sim_result_destroy(&none);
     done();
 }
+
+/*
+ * (i) Drift with a PodDisruptionBudget of maxUnavailable 1 on the 3-replica
+ * Deployment (same cluster as (g), budget 10 %): node 0's replica may go at
+ * 1160 (3 ready, 2 after); node 1's drain at 1320 finds 2 ready and waits
+ * until node 0's moved replica is ready at 1160 + 390 = 1550, when it is
+ * evicted and node 1 ends; node 2's replacement (launched at 1550, the loop
+ * after the budget freed) is ready at 1710, its drain waits for node 1's
+ * moved replica (placed at 1550 on a new node: ready at 1940). Never fewer
+ * than 2 replicas serve; node time beyond 3 nodes: 160 + 390 + 390 s.
+ */
+Test(sim_karpenter, drift_waits_for_the_pod_disruption_budget)
+{
+    idle_trace();
+    load_svc(7200, 3, 3, 3,
+             "{\"name\":\"pdb\",\"orchestrator\":\"eks\",\"instance_types\":[\"g5.xlarge\"],"
+             "\"max_nodes\":8,\"scaling\":{\"metric\":\"backlog\",\"target\":5,"
+             "\"scale_down_window_s\":0},\"capacity\":{\"drift_at_s\":[1000]},"
+             "\"deployment\":{\"pdb_max_unavailable\":1}}");
+    struct sim_result r;
+    run(0, &r);
+    cr_assert_float_eq(metric(&r, "drift_disruptions"), 3, 1e-12);
+    cr_assert_float_eq(metric(&r, "cost_usd"), 1.006 * (3 * 7200 + 940) / 3600.0 + 2 * EKS_HOUR,
+                       1e-9);
+    for (double t = 1000; t <= 2400; t += 10)
+        cr_assert_geq(at(&r, t).replicas, 2, "at %g s", t);
+    cr_assert_eq(at(&r, 1540).nodes, 4);
+    cr_assert_eq(at(&r, 1930).nodes, 4);
+    cr_assert_eq(at(&r, 1950).nodes, 3);
+    cr_assert_eq(at(&r, 2320).replicas, 2);
+    cr_assert_eq(at(&r, 2340).replicas, 3);
+    sim_result_destroy(&r);
+    done();
+}
