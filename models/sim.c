@@ -1588,6 +1588,8 @@ static int spot_pool_of(const struct run *r, int gi, const struct catalog_instan
                              r->sc->file, (unsigned)(r->v - r->sc->variants),
                              gi == G_TRAIN ? ".training" : "", sizeof pool->trace.path - 1);
         memcpy(pool->trace.path, sp->trace_csv, len + 1);
+        if (r->in && r->in->spot_rows_open && strcmp(r->in->spot_rows.path, sp->trace_csv) == 0)
+            pool->trace.rows = &r->in->spot_rows; /* read once for the scenario */
         snprintf(pool->trace.instance_type, sizeof pool->trace.instance_type, "%s",
                  sp->trace_instance_type);
         snprintf(pool->trace.availability_zone, sizeof pool->trace.availability_zone, "%s",
@@ -2467,6 +2469,20 @@ int sim_inputs_load(struct sim_inputs *in, const struct scenario *sc, struct os_
             return rc;
         in->dur_open = true;
     }
+    for (unsigned v = 0; v < sc->nvariants && !in->spot_rows_open; v++) {
+        const struct scenario_spot *sps[3] = {&sc->variants[v].spot, &sc->variants[v].fleet.spot,
+                                              &sc->variants[v].training.spot};
+        for (int k = 0; k < 3 && !in->spot_rows_open; k++) {
+            struct os_error e;
+            if (sps[k]->price != SCENARIO_SPOT_TRACE)
+                continue;
+            /* a failure is reported by the run that reads it, with its path */
+            if (spot_trace_rows_load(&in->spot_rows, sps[k]->trace_csv, &e) == OS_OK)
+                in->spot_rows_open = true;
+            else
+                break;
+        }
+    }
     const struct scenario_inference *svc[2] = {sc->workload.has_inference ? &sc->workload.inference
                                                                           : NULL,
                                                sc->workload.has_fleet ? &sc->workload.fleet : NULL};
@@ -2489,6 +2505,8 @@ void sim_inputs_destroy(struct sim_inputs *in)
         training_durations_destroy(&in->dur);
     for (unsigned k = 0; k < in->ntokens; k++)
         arrivals_tokens_destroy(&in->tokens[k]);
+    if (in->spot_rows_open)
+        spot_trace_rows_destroy(&in->spot_rows);
     memset(in, 0, sizeof *in);
 }
 

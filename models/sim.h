@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include "models/catalog.h"
+#include "models/spot.h"
 #include "models/workload/arrivals.h"
 #include "models/workload/training.h"
 #include "sim/os_err.h"
@@ -81,6 +82,10 @@ struct sim_inputs {
     struct arrivals_tokens tokens[SIM_INPUT_TRACES];
     const char *token_path[SIM_INPUT_TRACES]; /* borrowed from the scenario */
     unsigned ntokens;
+    /* the rows of the first spot price trace a variant replays (the others,
+     * and one that fails to load, are read by each run) */
+    struct spot_trace_rows spot_rows;
+    bool spot_rows_open;
 };
 
 /* Loads what sc's runs share (errors name the JSON path). */

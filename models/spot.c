@@ -397,16 +397,34 @@ int spot_price_init_trace(struct spot_price *sp, const struct spot_trace_cfg *c,
 
     struct trace_reader rd;
     struct trace_record rec;
-    int rc = trace_open(&rd, c->path, TRACE_SPOT_PRICE, NULL, err);
-    if (rc)
+    const struct spot_trace_rows *rows = c->rows;
+    int rc = OS_OK;
+    if (!rows && (rc = trace_open(&rd, c->path, TRACE_SPOT_PRICE, NULL, err)))
         return rc;
     char zones[256] = "";
     bool have_origin = false;
     int64_t origin_us = c->align_start ? 0 : c->origin_epoch_s * SPOT_US_PER_S;
     int64_t last_epoch_us = 0;
     double last_raw = 0;
-    while ((rc = trace_next(&rd, &rec, err)) == 1) {
-        const struct trace_spot_price *row = &rec.spot_price;
+    for (size_t k = 0;; k++) {
+        struct spot_trace_row one;
+        const struct spot_trace_row *row;
+        if (rows) {
+            if (k >= rows->n)
+                break;
+            row = &rows->row[k];
+        } else {
+            if ((rc = trace_next(&rd, &rec, err)) != 1)
+                break;
+            one.time_us = rec.spot_price.time_us;
+            one.line = (int64_t)rec.line;
+            one.usd_per_hour = rec.spot_price.price_usd_per_hour;
+            snprintf(one.instance_type, sizeof one.instance_type, "%s",
+                     rec.spot_price.instance_type);
+            snprintf(one.availability_zone, sizeof one.availability_zone, "%s",
+                     rec.spot_price.availability_zone);
+            row = &one;
+        }
         if (strcmp(row->instance_type, type) != 0)
             continue;
         if (strcmp(row->availability_zone, az) != 0) {
@@ -414,18 +432,18 @@ int spot_price_init_trace(struct spot_price *sp, const struct spot_trace_cfg *c,
             continue;
         }
         if (have_origin && row->time_us <= last_epoch_us) {
-            if (row->time_us == last_epoch_us && row->price_usd_per_hour == last_raw)
+            if (row->time_us == last_epoch_us && row->usd_per_hour == last_raw)
                 continue; /* an exact duplicate row */
             rc = os_errorf(err, OS_EPARSE,
                            "%s:%lld: series %s@%s is not sorted by strictly increasing epoch_s",
-                           c->path, (long long)rec.line, type, az);
+                           c->path, (long long)row->line, type, az);
             break;
         }
         if (!have_origin && c->align_start)
             origin_us = row->time_us;
         have_origin = true;
         last_epoch_us = row->time_us;
-        last_raw = row->price_usd_per_hour;
+        last_raw = row->usd_per_hour;
 
         int64_t dt = row->time_us - origin_us;
         int64_t t;
@@ -435,19 +453,20 @@ int spot_price_init_trace(struct spot_price *sp, const struct spot_trace_cfg *c,
             double ts = nearbyint((double)dt * c->time_scale);
             if (!(fabs(ts) < 9.0e18)) {
                 rc = os_errorf(err, OS_EINVAL, "%s:%lld: time_scale %g overflows the clock",
-                               c->path, (long long)rec.line, c->time_scale);
+                               c->path, (long long)row->line, c->time_scale);
                 break;
             }
             t = (int64_t)ts;
         }
-        double p = row->price_usd_per_hour * factor;
+        double p = row->usd_per_hour * factor;
         if (c->cap_at_on_demand && p > on_demand_usd_per_hour)
             p = on_demand_usd_per_hour;
         rc = spot_price_append(sp, t, p, err);
         if (rc)
             break;
     }
-    trace_close(&rd);
+    if (!rows)
+        trace_close(&rd);
     if (rc < 0)
         goto out_free;
     if (sp->n == 0) {
@@ -460,6 +479,52 @@ int spot_price_init_trace(struct spot_price *sp, const struct spot_trace_cfg *c,
 out_free:
     spot_price_destroy(sp);
     return rc;
+}
+
+_Static_assert(sizeof(((struct spot_trace_row *)0)->instance_type) == TRACE_NAME_MAX,
+               "a row holds what the trace reader gives");
+
+int spot_trace_rows_load(struct spot_trace_rows *t, const char *path, struct os_error *err)
+{
+    memset(t, 0, sizeof(*t));
+    snprintf(t->path, sizeof(t->path), "%s", path);
+    struct trace_reader rd;
+    struct trace_record rec;
+    int rc = trace_open(&rd, path, TRACE_SPOT_PRICE, NULL, err);
+    if (rc)
+        return rc;
+    while ((rc = trace_next(&rd, &rec, err)) == 1) {
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? 2 * t->cap : 4096;
+            struct spot_trace_row *r = realloc(t->row, cap * sizeof(*r));
+            if (!r) {
+                rc = os_errorf(err, OS_ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            t->row = r;
+            t->cap = cap;
+        }
+        struct spot_trace_row *r = &t->row[t->n++];
+        r->time_us = rec.spot_price.time_us;
+        r->line = (int64_t)rec.line;
+        r->usd_per_hour = rec.spot_price.price_usd_per_hour;
+        snprintf(r->instance_type, sizeof(r->instance_type), "%s", rec.spot_price.instance_type);
+        snprintf(r->availability_zone, sizeof(r->availability_zone), "%s",
+                 rec.spot_price.availability_zone);
+    }
+    trace_close(&rd);
+    if (rc < 0) {
+        spot_trace_rows_destroy(t);
+        return rc;
+    }
+    return OS_OK;
+}
+
+void spot_trace_rows_destroy(struct spot_trace_rows *t)
+{
+    free(t->row);
+    t->row = NULL;
+    t->n = t->cap = 0;
 }
 
 /* --- explicit steps ---------------------------------------------------------------- */

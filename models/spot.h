@@ -165,7 +165,33 @@ struct spot_trace_cfg {
     double time_scale;                     /* (1.0) simulated seconds per trace second, > 0 */
     double on_demand_usd_per_hour;         /* (0) the trace type's on-demand; 0 = built in */
     bool cap_at_on_demand;                 /* (false) cap replayed prices at the pool's */
+    /* (NULL) the rows of `path` already read (spot_trace_rows_load), shared
+     * read-only: the file is not read again */
+    const struct spot_trace_rows *rows;
 };
+
+/* One row of a spot price trace as spot_price_init_trace uses it. */
+struct spot_trace_row {
+    int64_t time_us;
+    int64_t line; /* in the file, for messages */
+    double usd_per_hour;
+    char instance_type[64]; /* TRACE_NAME_MAX of sim/trace.h */
+    char availability_zone[64];
+};
+
+/* The rows of a spot price trace file, in file order. */
+struct spot_trace_rows {
+    char path[SPOT_PATH_MAX];
+    struct spot_trace_row *row;
+    size_t n, cap;
+};
+
+/* Reads every row of the trace at path (format spot_price of sim/trace.h):
+ * OS_EPARSE naming file and line, OS_EIO, OS_ENOMEM. */
+int spot_trace_rows_load(struct spot_trace_rows *t, const char *path, struct os_error *err);
+
+/* Frees the rows. Idempotent on a zeroed struct. */
+void spot_trace_rows_destroy(struct spot_trace_rows *t);
 
 /* Explicit steps. The arrays are caller-owned and copied at init. Times are
  * strictly increasing; prices >= 0. */
