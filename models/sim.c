@@ -2723,15 +2723,17 @@ static void check_one_family(const struct scenario *sc, const struct catalog *ca
                              const char *pre, const struct catalog_instance *const *t, unsigned n,
                              struct schema_diag *d)
 {
+    if (n < 2)
+        return;
     size_t np;
     const struct gpu_mig_profile *p0 =
         gpu_mig_profiles(cat->gpu_models[t[0]->gpu_model].mig_family, &np);
     for (unsigned k = 1; k < n; k++)
         if (gpu_mig_profiles(cat->gpu_models[t[k]->gpu_model].mig_family, &np) != p0) {
             schema_diag_add(d,
-                            "%s: $.variants[%u].%sinstance_types[%u]: %s (%s) and %s (%s) have "
+                            "%s: $.variants[%u].%sinstance_types: %s (%s) and %s (%s) have "
                             "different MIG geometries; one mig_layouts list needs one GPU family",
-                            sc->file, i, pre, k, t[k]->name, cat->gpu_models[t[k]->gpu_model].name,
+                            sc->file, i, pre, t[k]->name, cat->gpu_models[t[k]->gpu_model].name,
                             t[0]->name, cat->gpu_models[t[0]->gpu_model].name);
             return;
         }

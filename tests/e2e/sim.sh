@@ -35,6 +35,9 @@ expect 1 "$ORCHSIM" validate scenarios/eks-inference.json --set variants.3.mig_p
 contains "$TMP/err" "\$.variants[3].mig_profile: '9g.99gb' is not a MIG profile of A100-40GB"
 expect 1 "$ORCHSIM" validate scenarios/ecs-vs-eks.json --set 'variants.9.mig_layouts.1=4g.20gb,4g.20gb'
 contains "$TMP/err" "\$.variants[9].mig_layouts[1]: '4g.20gb,4g.20gb': 8 compute slices, a GPU has 7"
+# a MIG mixed group none of whose types exists (found by the fuzzer: a crash)
+expect 1 "$ORCHSIM" validate scenarios/ecs-vs-eks.json --set variants.8.instance_type=p9.xlarge
+contains "$TMP/err" "\$.variants[8].instance_type: unknown instance type 'p9.xlarge'"
 expect 1 "$ORCHSIM" validate scenarios/ecs-vs-eks.json --set variants.8.fleet.mig_profile=4g.20gb
 contains "$TMP/err" "\$.variants[8].fleet.mig_profile: '4g.20gb' is in none of the group's mig_layouts"
 expect 1 "$ORCHSIM" validate scenarios/eks-inference.json --set variants.2.replicas_per_gpu=8

@@ -1,10 +1,14 @@
-/* libFuzzer target: the scenario loader (JSON parse, schema decode, --set).
- * The first line of the input, when it starts with "--set ", is applied as
- * an override, so the fuzzer explores overrides as well as documents. */
+/* libFuzzer target: the scenario loader (JSON parse, schema decode, --set)
+ * and, for a simulation that loads, the catalog checks of sim_check (instance
+ * types, GPU shares, MIG layouts) against the shipped catalog. The first line
+ * of the input, when it starts with "--set ", is applied as an override, so
+ * the fuzzer explores overrides as well as documents. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "models/catalog.h"
+#include "models/sim.h"
 #include "sim/scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,7 +33,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         data += skip;
         size -= skip;
     }
+    static struct catalog cat;
+    static int cat_state; /* 0 not tried, 1 loaded, -1 failed */
+    if (!cat_state) {
+        struct os_error err;
+        cat_state = catalog_load(&cat, "scenarios/catalog/aws-instances.json", &err) ? -1 : 1;
+    }
     memset(&d, 0, sizeof d);
-    scenario_load_text("fuzz.json", (const char *)data, size, sets, nsets, &sc, &d);
+    if (scenario_load_text("fuzz.json", (const char *)data, size, sets, nsets, &sc, &d) == 0 &&
+        sc.kind == SCENARIO_SIMULATION && cat_state == 1) {
+        memset(&d, 0, sizeof d);
+        sim_check(&sc, &cat, &d);
+    }
     return 0;
 }

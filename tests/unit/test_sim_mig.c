@@ -384,7 +384,7 @@ Test(sim_mig, fleet_on_the_service_group_refuses_its_own_node_settings)
         "\"mig_profile\":\"1g.10gb\",\"mig_strategy\":\"mixed\",\"mig_layouts\":[\"1g.10gb\"],"
         "\"fleet\":{\"node_group\":\"service\",\"mig_profile\":\"1g.10gb\"}",
         &d);
-    cr_assert(has(&d, "$.variants[0].instance_types[1]: p5.48xlarge (H100-80GB) and p4d.24xlarge "
+    cr_assert(has(&d, "$.variants[0].instance_types: p5.48xlarge (H100-80GB) and p4d.24xlarge "
                       "(A100-40GB) have different MIG geometries"),
               "%s", d.line[0]);
     bad("ecs", "\"deployment\":{\"pdb_max_unavailable\":1}", &d);
