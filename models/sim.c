@@ -516,8 +516,31 @@ bool sim_evict_node(struct run *r, uint32_t ni)
     return evicted;
 }
 
-/* A replica became ready: evictions a PodDisruptionBudget held back may go
- * on (the drain of every node being emptied is retried). */
+bool sim_pdb_node_movable(const struct run *r, uint32_t ni)
+{
+    int32_t mu = r->v->deployment.pdb_max_unavailable;
+    if (mu < 0 || r->ecs)
+        return true;
+    for (unsigned si = 0; si < r->nsvcs; si++) {
+        const struct service *sv = &r->svcs[si];
+        int32_t healthy = 0, here = 0;
+        for (uint32_t i = 0; i < r->ntasks; i++) {
+            const struct task *t = &r->tasks[i];
+            if (t->s != si || t->state != T_RUNNING)
+                continue;
+            healthy++;
+            here += t->node == ni;
+        }
+        if (here > healthy - (sv->desired - mu))
+            return false;
+    }
+    return true;
+}
+
+/* Evictions a PodDisruptionBudget held back may go on: the drain of every
+ * node being emptied is retried (when a replica becomes ready, and on every
+ * HPA sync, as the eviction loops of Karpenter's terminator and the Cluster
+ * Autoscaler retry: the budget also frees when a Deployment scales down). */
 static void pdb_retry(struct run *r)
 {
     if (r->v->deployment.pdb_max_unavailable < 0 || r->ecs)
@@ -1023,6 +1046,7 @@ static void ev_service_tick(struct engine *e, void *ctx, uint64_t arg)
         else if (r->svcs[si].hpa_open) /* KEDA services have their own event */
             hpa_tick(r, si, now);
     }
+    pdb_retry(r);
     struct hpa_ctrl_cfg hc; /* every HPA has the controller's sync period */
     hpa_ctrl_defaults(&hc);
     int64_t period = r->ecs ? MINUTE : hc.sync_period_us;
@@ -2016,18 +2040,24 @@ static int warm_start(struct run *r, struct os_error *err)
         }
         /* [U] SIM_WARM_NODES: the replicas of each workload part (the LLM
          * service, the fleet's models) at their boot-layout count per node;
-         * parts sharing the group's GPU resource add up, parts on distinct
-         * MIG profiles of a mixed layout share nodes (the largest count) */
+         * parts sharing the group's GPU resource (or one MIG profile) add up,
+         * distinct MIG profiles of a mixed layout share nodes (the largest
+         * count; CPU and memory are not shared out) */
         uint32_t want[2] = {0, 0}, per[2] = {1, 1}, nodes = 0;
+        double by_profile[SIM_EXT_MAX] = {0}; /* mixed: nodes' worth per profile */
         for (unsigned si = 0; si < r->nsvcs; si++)
             if (r->svcs[si].gi == gi) {
-                want[!r->svcs[si].llm] += (uint32_t)r->svcs[si].desired;
-                per[!r->svcs[si].llm] = r->svcs[si].per_boot;
+                const struct service *sv = &r->svcs[si];
+                want[!sv->llm] += (uint32_t)sv->desired;
+                per[!sv->llm] = sv->per_boot;
+                int k = sim_service_ext(r, sv);
+                if (k >= 0 && sv->per_boot)
+                    by_profile[k] += (double)sv->desired / sv->per_boot;
             }
         if (g->next) {
-            for (int k = 0; k < 2; k++)
-                if (per[k] && (want[k] + per[k] - 1) / per[k] > nodes)
-                    nodes = (want[k] + per[k] - 1) / per[k];
+            for (unsigned k = 0; k < g->next; k++)
+                if ((uint32_t)ceil(by_profile[k] - 1e-9) > nodes)
+                    nodes = (uint32_t)ceil(by_profile[k] - 1e-9);
         } else if (want[0] && want[1]) {
             double need = (double)want[0] / per[0] + (double)want[1] / per[1];
             nodes = (uint32_t)ceil(need - 1e-9);

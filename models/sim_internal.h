@@ -353,6 +353,10 @@ int sim_service_ext(const struct run *r, const struct service *sv);
  * ready). Ends the node when it is empty. Returns true if any was evicted. */
 bool sim_evict_node(struct run *r, uint32_t ni);
 
+/* True if every ready replica on node ni could be evicted now within its
+ * Deployment's PodDisruptionBudget (always without budgets). */
+bool sim_pdb_node_movable(const struct run *r, uint32_t ni);
+
 /* Records the first failure (its message is already in r->err) and stops. */
 void sim_fail(struct run *r, int rc);
 

@@ -678,7 +678,10 @@ static bool apply_command(struct run *r, int gi, struct kp_decision *d)
 {
     const struct group *g = &r->grp[gi];
     /* [U] SIM_KARPENTER_FLOOR */
-    uint32_t removable = g->live > (uint32_t)g->min_nodes ? g->live - (uint32_t)g->min_nodes : 0;
+    uint32_t staying = g->live; /* nodes not already being emptied */
+    for (uint32_t i = 0; i < r->nnodes; i++)
+        staying -= r->nodes[i].g == gi && r->nodes[i].state == N_DRAINING && r->nodes[i].evicting;
+    uint32_t removable = staying > (uint32_t)g->min_nodes ? staying - (uint32_t)g->min_nodes : 0;
     bool evicted = false;
     if (d->method == KP_METHOD_EMPTY) {
         for (uint32_t k = 0; k < d->ncandidates && k < removable && !r->status; k++)

@@ -369,8 +369,10 @@ static int ca_build_nodes(struct run *r, int gi, uint32_t *nn)
                 cn->requested.ext[k] = ecap[k] - efree[k];
         }
         cn->npods = (int32_t)nd->tasks;
-        /* [U] SIM_CA_PDB: training pods are not evictable */
-        cn->movable = nd->state != N_DRAINING && (gi != G_TRAIN || nd->tasks == 0);
+        /* [U] SIM_CA_PDB: training pods are not evictable; replicas are
+         * within their PodDisruptionBudget (deployment.pdb_max_unavailable) */
+        cn->movable = nd->state != N_DRAINING && (gi != G_TRAIN || nd->tasks == 0) &&
+                      (gi == G_TRAIN || sim_pdb_node_movable(r, i));
         cn->ready = nd->state != N_REGISTERING;
         cn->unneeded_since_us = s->unneeded[i];
         s->node_run[n] = i;

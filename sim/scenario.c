@@ -412,7 +412,9 @@ static const struct schema_field deployment_fields[] = {
     SCHEMA_F_INT(struct scenario_deployment, max_surge_pct, "max_surge_pct", 0, 100, 0,
                  "an integer percent in [0, 100]"),
     SCHEMA_F_INT(struct scenario_deployment, pdb_max_unavailable, "pdb_max_unavailable", -1, 10000,
-                 0, "a number of pods in [0, 10000], or -1 for no PodDisruptionBudget"),
+                 0,
+                 "a number of pods in [1, 10000], or -1 for no PodDisruptionBudget (0 would block "
+                 "every drain forever, Karpenter's terminationGracePeriod is not modelled)"),
     SCHEMA_F_INT(struct scenario_deployment, max_unavailable_pct, "max_unavailable_pct", 0, 100, 0,
                  "an integer percent in [0, 100]"),
 };
@@ -1103,6 +1105,12 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                                 "nodes launched before a node class change drift (give a "
                                 "time > 0)",
                                 file, i, k, v->capacity.drift_at_s[k]);
+        if (v->deployment.pdb_max_unavailable == 0)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].deployment.pdb_max_unavailable: 0 blocks every "
+                            "voluntary drain forever (no terminationGracePeriod is modelled); give "
+                            "1 or more, or -1 for none",
+                            file, i);
         if (v->deployment.pdb_max_unavailable >= 0 && v->orchestrator != SCENARIO_ORCH_EKS)
             schema_diag_add(d,
                             "%s: $.variants[%u].deployment.pdb_max_unavailable: a "

@@ -4,6 +4,7 @@
  * of the input, when it starts with "--set ", is applied as an override, so
  * the fuzzer explores overrides as well as documents. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!cat_state) {
         struct os_error err;
         cat_state = catalog_load(&cat, "scenarios/catalog/aws-instances.json", &err) ? -1 : 1;
+        if (cat_state < 0)
+            fprintf(stderr,
+                    "fuzz_scenario: %s (run from the project root): sim_check is not "
+                    "fuzzed\n",
+                    err.msg);
     }
     memset(&d, 0, sizeof d);
     if (scenario_load_text("fuzz.json", (const char *)data, size, sets, nsets, &sc, &d) == 0 &&

@@ -576,3 +576,32 @@ Test(sim_karpenter, drift_waits_for_the_pod_disruption_budget)
     sim_result_destroy(&r);
     done();
 }
+
+/*
+ * (j) A held eviction must be retried when the budget frees by a scale-down,
+ * not only when a replica becomes ready: as (i), but the HPA may go down to
+ * 2 replicas and does so about 1400 s in (its window), stopping the starting
+ * replacement of the evicted replica. Node 1's drain, held since 1320 s
+ * (2 ready of desired 3), is allowed once desired is 2 and must end at the
+ * next retry (an HPA sync, 15 s); then node 2 drifts and drains too: 3 drift
+ * commands, 3 nodes (or fewer) afterwards. Without the periodic retry node 1
+ * stayed draining to the end (2 drift commands, 4 nodes).
+ */
+Test(sim_karpenter, held_evictions_are_retried_after_a_scale_down)
+{
+    idle_trace();
+    load_svc(7200, 2, 3, 3,
+             "{\"name\":\"pdb\",\"orchestrator\":\"eks\",\"instance_types\":[\"g5.xlarge\"],"
+             "\"max_nodes\":8,\"scaling\":{\"metric\":\"backlog\",\"target\":5,"
+             "\"scale_down_window_s\":1400},\"capacity\":{\"drift_at_s\":[1000]},"
+             "\"deployment\":{\"pdb_max_unavailable\":1}}");
+    struct sim_result r;
+    run(0, &r);
+    cr_assert_float_eq(metric(&r, "drift_disruptions"), 3, 1e-12);
+    cr_assert_leq(at(&r, 3000).nodes, 3);
+    cr_assert_leq(at(&r, 7000).nodes, 3);
+    for (double t = 1000; t <= 3000; t += 10)
+        cr_assert_geq(at(&r, t).replicas, 1, "at %g s", t);
+    sim_result_destroy(&r);
+    done();
+}

@@ -387,6 +387,10 @@ Test(sim_mig, fleet_on_the_service_group_refuses_its_own_node_settings)
     cr_assert(has(&d, "$.variants[0].instance_types: p5.48xlarge (H100-80GB) and p4d.24xlarge "
                       "(A100-40GB) have different MIG geometries"),
               "%s", d.line[0]);
+    bad("eks", "\"deployment\":{\"pdb_max_unavailable\":0}", &d);
+    cr_assert(has(&d, "$.variants[0].deployment.pdb_max_unavailable: 0 blocks every voluntary "
+                      "drain forever"),
+              "%s", d.line[0]);
     bad("ecs", "\"deployment\":{\"pdb_max_unavailable\":1}", &d);
     cr_assert(has(&d, "$.variants[0].deployment.pdb_max_unavailable: a PodDisruptionBudget is a "
                       "Kubernetes object"),
