@@ -705,16 +705,8 @@ static int pk_check_cfg(const struct packing_cfg *cfg, struct os_error *err)
     if (!(cfg->tune <= 100))
         return os_errorf(err, OS_EINVAL, "packing: tune %g is not a ratio (expected <= 100)",
                          cfg->tune);
-    for (unsigned v = 0; v < cfg->nvariants; v++) {
-        if (!placer_find(cfg->variants[v].policy))
-            return os_errorf(err, OS_EINVAL, "packing: variant '%s': unknown placement '%s'",
-                             cfg->variants[v].name, cfg->variants[v].policy);
-        for (unsigned u = 0; u < v; u++)
-            if (strcmp(cfg->variants[u].name, cfg->variants[v].name) == 0)
-                return os_errorf(err, OS_EINVAL, "packing: variant name '%s' is used twice",
-                                 cfg->variants[v].name);
-    }
-    return OS_OK;
+    return placer_check_variants("packing", cfg->variants[0].name, cfg->variants[0].policy,
+                                 sizeof cfg->variants[0], cfg->nvariants, err);
 }
 
 static void pk_medians(struct packing_result *res)

@@ -832,16 +832,8 @@ static int rp_check_cfg(const struct replay_cfg *cfg, struct os_error *err)
         return os_errorf(err, OS_EINVAL,
                          "replay: time_scale, node_fraction (<= 1), start, duration, interval "
                          "or backoff (initial <= max) out of range");
-    for (unsigned v = 0; v < cfg->nvariants; v++) {
-        if (!placer_find(cfg->variants[v].policy))
-            return os_errorf(err, OS_EINVAL, "replay: variant '%s': unknown placement '%s'",
-                             cfg->variants[v].name, cfg->variants[v].policy);
-        for (unsigned u = 0; u < v; u++)
-            if (strcmp(cfg->variants[u].name, cfg->variants[v].name) == 0)
-                return os_errorf(err, OS_EINVAL, "replay: variant name '%s' is used twice",
-                                 cfg->variants[v].name);
-    }
-    return OS_OK;
+    return placer_check_variants("replay", cfg->variants[0].name, cfg->variants[0].policy,
+                                 sizeof cfg->variants[0], cfg->nvariants, err);
 }
 
 static void rp_shared_destroy(struct rp_shared *sh)

@@ -71,6 +71,21 @@ const struct placer_ops *placer_find(const char *name)
     return NULL;
 }
 
+int placer_check_variants(const char *who, const char *names, const char *policies, size_t stride,
+                          unsigned n, struct os_error *err)
+{
+    for (unsigned v = 0; v < n; v++) {
+        const char *name = names + v * stride, *policy = policies + v * stride;
+        if (!placer_find(policy))
+            return os_errorf(err, OS_EINVAL, "%s: variant '%s': unknown placement '%s'", who, name,
+                             policy);
+        for (unsigned u = 0; u < v; u++)
+            if (strcmp(names + u * stride, name) == 0)
+                return os_errorf(err, OS_EINVAL, "%s: variant name '%s' is used twice", who, name);
+    }
+    return OS_OK;
+}
+
 /* Levenshtein distance of two short strings (for "did you mean"). */
 static size_t placement_edit_distance(const char *a, const char *b)
 {

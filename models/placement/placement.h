@@ -289,6 +289,12 @@ extern const struct placer_ops *const placer_fgd_list[];
 /* The policy named `name`, or NULL. Load time. */
 const struct placer_ops *placer_find(const char *name);
 
+/* Checks n experiment variants laid out `stride` bytes apart, whose name and
+ * policy strings start at names and policies: every policy is registered and
+ * no name repeats. OS_EINVAL with "<who>: variant '<name>': ..." otherwise. */
+int placer_check_variants(const char *who, const char *names, const char *policies, size_t stride,
+                          unsigned n, struct os_error *err);
+
 /* Number of registered policies and the i-th (for the bench and help). */
 size_t placer_count(void);
 const struct placer_ops *placer_at(size_t i);
