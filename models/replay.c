@@ -218,20 +218,9 @@ static int rp_cmp_key(const void *a, const void *b)
     return (x->k > y->k) - (x->k < y->k);
 }
 
-static int rp_cmp_i64(const void *a, const void *b)
+double replay_quantile(const int64_t *sorted, size_t n, double q)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-double replay_quantile(int64_t *v, size_t n, double q)
-{
-    if (n == 0)
-        return NAN;
-    qsort(v, n, sizeof *v, rp_cmp_i64);
-    double r = ceil(q * (double)n);
-    size_t rank = r < 1 ? 1 : (r > (double)n ? n : (size_t)r);
-    return (double)v[rank - 1];
+    return n ? (double)metrics_sorted_quantile(sorted, n, q) : NAN;
 }
 
 /* Chooses the replayed pods, their times and orders, the end time, and the
@@ -312,6 +301,7 @@ static int rp_prepare(struct rp_shared *sh, struct os_error *err)
     for (uint32_t j = 0; j < ntd; j++)
         sum += (double)tdelay[j];
     res->trace_pending_mean_s = ntd ? sum / ntd / 1e6 : NAN;
+    metrics_sort_i64(tdelay, ntd);
     res->trace_pending_p50_s = replay_quantile(tdelay, ntd, 0.50) / 1e6;
     res->trace_pending_p99_s = replay_quantile(tdelay, ntd, 0.99) / 1e6;
     if (m == 0)
@@ -496,9 +486,6 @@ static void rp_retry_pass(struct rp_worker *w, int64_t now)
         }
         k = nx;
     }
-    for (uint32_t j = 0; j < w->nfreed; j++)
-        w->freed_mark[w->freed[j]] = 0;
-    w->nfreed = 0;
 }
 
 static void rp_depart(struct rp_worker *w, uint32_t k, int64_t now)
@@ -798,6 +785,7 @@ static int rp_run_one(void *wv, unsigned run, struct os_error *err)
     for (uint32_t j = 0; j < w->ndelay; j++)
         sum += (double)w->delay[j];
     out->pending_mean_s = w->ndelay ? sum / w->ndelay / 1e6 : NAN;
+    metrics_sort_i64(w->delay, w->ndelay);
     out->pending_p50_s = replay_quantile(w->delay, w->ndelay, 0.50) / 1e6;
     out->pending_p99_s = replay_quantile(w->delay, w->ndelay, 0.99) / 1e6;
     out->pending_max_s = w->ndelay ? (double)w->delay[w->ndelay - 1] / 1e6 : NAN;

@@ -136,8 +136,8 @@ int replay_run(const struct replay_cfg *cfg, struct replay_result *res, struct o
 
 void replay_result_destroy(struct replay_result *res);
 
-/* The nearest-rank q-quantile (metrics.h's definition: the value of rank
- * max(1, ceil(q n))) of v[0..n), sorted in place; NaN when n == 0. */
-double replay_quantile(int64_t *v, size_t n, double q);
+/* The nearest-rank q-quantile (metrics_sorted_quantile) of the ascending
+ * sorted[0..n); NaN when n == 0. */
+double replay_quantile(const int64_t *sorted, size_t n, double q);
 
 #endif

@@ -242,6 +242,25 @@ double metrics_hist_rel_error(const struct metrics_hist *h)
     return ldexp(1.0, -(h->sig_bits + 1));
 }
 
+static int metrics_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void metrics_sort_i64(int64_t *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof *v, metrics_cmp_i64);
+}
+
+int64_t metrics_sorted_quantile(const int64_t *sorted, size_t n, double q)
+{
+    double r = ceil((q < 1 ? q : 1) * (double)n);
+    size_t rank = r < 1 ? 1 : (r > (double)n ? n : (size_t)r);
+    return sorted[rank - 1];
+}
+
 double metrics_hist_quantile(const struct metrics_hist *h, double q)
 {
     if (h->count == 0)

@@ -175,6 +175,13 @@ double metrics_hist_sum(const struct metrics_hist *h);
  * 2^-(sig_bits+1); NaN when empty. */
 double metrics_hist_quantile(const struct metrics_hist *h, double q);
 
+/* Sorts v ascending (exact quantiles of a small sample: metrics_sorted_quantile). */
+void metrics_sort_i64(int64_t *v, size_t n);
+
+/* The nearest-rank q-quantile of an ascending array (q clamped to [0, 1]:
+ * the element of rank ceil(q n), at least 1). n must be > 0. */
+int64_t metrics_sorted_quantile(const int64_t *sorted, size_t n, double q);
+
 /* The largest possible relative error of metrics_hist_quantile for h. */
 double metrics_hist_rel_error(const struct metrics_hist *h);
 

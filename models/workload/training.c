@@ -25,6 +25,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sort.h>
 
+#include "sim/metrics.h"
 #include "sim/trace.h"
 
 #define US_PER_S 1e6
@@ -457,12 +458,6 @@ int training_summarize(const struct training *t, struct training_summary *out, s
 /* ------------------------------------------------------------------------ */
 /* Durations                                                                  */
 
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static int filter_check(const struct training_durations_filter *f, struct os_error *err)
 {
     if (f->min_us < 0 || f->max_us < 0 || f->cap_us < 0)
@@ -505,7 +500,7 @@ static int durations_finish(struct training_durations *d, const char *what, stru
     if (d->n == 0)
         return os_errorf(err, OS_EINVAL, "%s: no duration left after the filter (%zu dropped)",
                          what, d->dropped);
-    qsort(d->us, d->n, sizeof *d->us, cmp_i64);
+    metrics_sort_i64(d->us, d->n);
     return OS_OK;
 }
 
@@ -574,11 +569,7 @@ int64_t training_durations_draw(const struct training_durations *d, const gsl_rn
 
 int64_t training_durations_quantile(const struct training_durations *d, double q)
 {
-    if (!(q > 0))
-        return d->us[0];
-    double r = ceil((q < 1 ? q : 1) * (double)d->n);
-    size_t i = r < 1 ? 0 : (size_t)r - 1;
-    return d->us[i < d->n ? i : d->n - 1];
+    return metrics_sorted_quantile(d->us, d->n, q > 0 ? q : 0);
 }
 
 void training_durations_destroy(struct training_durations *d)
