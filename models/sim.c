@@ -242,15 +242,15 @@ int sim_node_launch_type(struct run *r, int gi, unsigned ti, bool spot, int cp, 
     const struct catalog_instance *type = g->types[ti];
     struct cluster_label labels[1] = {{"capacity-type", spot ? "spot" : "on-demand"}};
     struct cluster_node_spec spec = {
-        .cpu_milli = type->vcpu * 1000 - 100,
-        .mem_mib = (int32_t)(catalog_type_mem_mib(type) * 0.9),
+        .cpu_milli = sim_alloc_cpu_milli(type),
+        .mem_mib = sim_alloc_mem_mib(type),
         .gpu_count = (uint8_t)type->gpus,
         .gpu_model = (uint8_t)type->gpu_model,
         .pool = g->tpool[ti],
         .instance_type = -1,
         .instance_type_name = type->name,
         .zone = "us-east-1a",
-        .max_pods = r->ecs ? 0 : 110,
+        .max_pods = r->ecs ? 0 : SIM_EKS_MAX_PODS,
         .state = ready ? CLUSTER_NODE_READY : CLUSTER_NODE_PROVISIONING,
         .labels = labels,
         .n_labels = 1,
@@ -535,6 +535,16 @@ bool sim_pdb_node_movable(const struct run *r, uint32_t ni)
             return false;
     }
     return true;
+}
+
+bool sim_drain_node(struct run *r, uint32_t ni)
+{
+    struct node *n = &r->nodes[ni];
+    if (n->state != N_DRAINING)
+        CHECK_FALSE(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
+    n->state = N_DRAINING;
+    n->evicting = true;
+    return sim_evict_node(r, ni);
 }
 
 /* Evictions a PodDisruptionBudget held back may go on: the drain of every
@@ -1447,8 +1457,8 @@ static int service_shape(struct run *r, const struct catalog *cat, struct servic
         }
         (void)cat;
         /* replicas per empty node */
-        int32_t cpu = (t->vcpu * 1000 - 100) / sv->req.cpu_milli;
-        int32_t mem = (int32_t)(catalog_type_mem_mib(t) * 0.9) / sv->req.mem_mib;
+        int32_t cpu = sim_alloc_cpu_milli(t) / sv->req.cpu_milli;
+        int32_t mem = sim_alloc_mem_mib(t) / sv->req.mem_mib;
         int32_t gpu = units / sv->req.gpu.count;
         int32_t m = cpu < mem ? cpu : mem;
         m = m < gpu ? m : gpu;
@@ -1559,9 +1569,8 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
         struct ecs_capacity_cfg cfg;
         ecs_capacity_cfg_defaults(&cfg);
         cfg.ntypes = 1;
-        cfg.types[0] = (struct ecs_capacity_shape){g->type->vcpu * 1000 - 100,
-                                                   (int32_t)(catalog_type_mem_mib(g->type) * 0.9),
-                                                   g->type->gpus};
+        cfg.types[0] = (struct ecs_capacity_shape){sim_alloc_cpu_milli(g->type),
+                                                   sim_alloc_mem_mib(g->type), g->type->gpus};
         cfg.asg_min = k == 0 ? g->min_nodes : 0;
         cfg.asg_max = g->max_nodes;
         cfg.target_capacity = v->capacity.target_capacity_pct;
@@ -2673,13 +2682,15 @@ static void check_training(const struct scenario *sc, const struct catalog_insta
         double cpu = tr->cpu_per_gpu * per, mem = tr->memory_gib_per_gpu * per;
         bool fits = false;
         for (unsigned j = 0; j < nt; j++) {
-            double cpu_cap = t[j]->vcpu - 0.1, mem_cap = catalog_type_mem_mib(t[j]) * 0.9 / 1024.0;
+            double cpu_cap = sim_alloc_cpu_milli(t[j]) / 1000.0,
+                   mem_cap = sim_alloc_mem_mib(t[j]) / 1024.0;
             if (t[j]->gpus >= per && cpu <= cpu_cap && mem <= mem_cap)
                 fits = used[j] = true;
         }
         if (fits)
             continue;
-        double cpu_cap = t[big]->vcpu - 0.1, mem_cap = catalog_type_mem_mib(t[big]) * 0.9 / 1024.0;
+        double cpu_cap = sim_alloc_cpu_milli(t[big]) / 1000.0,
+               mem_cap = sim_alloc_mem_mib(t[big]) / 1024.0;
         schema_diag_add(d,
                         "%s: $.variants[%u].%s: a pod of %d GPUs needs %.1f vCPU and %.1f GiB but "
                         "a %s node allocates %.1f vCPU and %.1f GiB (lower "
@@ -2735,8 +2746,8 @@ static void check_replica(const struct scenario *sc, const struct catalog *cat, 
             upg = gpu_mig_single_layout(g->mig_family, (uint8_t)p, layout);
         }
     }
-    int64_t cpu_cap = (int64_t)t->vcpu * 1000 - 100;
-    int64_t mem_cap = (int64_t)(catalog_type_mem_mib(t) * 0.9);
+    int64_t cpu_cap = sim_alloc_cpu_milli(t);
+    int64_t mem_cap = sim_alloc_mem_mib(t);
     if (llround(inf->cpu * 1000) > cpu_cap || llround(inf->memory_gib * 1024) > mem_cap ||
         inf->gpus > t->gpus * upg)
         schema_diag_add(d,

@@ -326,6 +326,20 @@ struct run {
     struct sim_karp *karp;   /* models/sim_karpenter.c: Karpenter state, NULL unless used */
 };
 
+/* EKS's pods per node (the VPC CNI's limit for these types). */
+#define SIM_EKS_MAX_PODS 110
+
+/* [U] SIM_ALLOCATABLE: what a node of type t offers pods after the kubelet's
+ * and the ECS agent's reservations: 100 millicores and 10 % of memory. */
+static inline int32_t sim_alloc_cpu_milli(const struct catalog_instance *t)
+{
+    return t->vcpu * 1000 - 100;
+}
+static inline int32_t sim_alloc_mem_mib(const struct catalog_instance *t)
+{
+    return (int32_t)(catalog_type_mem_mib(t) * 0.9);
+}
+
 /* The catalog type of node n. */
 static inline const struct catalog_instance *sim_node_type(const struct run *r,
                                                            const struct node *n)
@@ -352,6 +366,13 @@ int sim_service_ext(const struct run *r, const struct service *sv);
  * allows it now; the others stay until a later retry (a replica becoming
  * ready). Ends the node when it is empty. Returns true if any was evicted. */
 bool sim_evict_node(struct run *r, uint32_t ni);
+
+/* Cordons node ni (no new pods) and evicts its replicas (sim_evict_node; the
+ * Deployments recreate them elsewhere); a training node is only cordoned
+ * (do-not-disrupt) and ends with its last pod; an empty node ends now.
+ * Karpenter's terminator and the Cluster Autoscaler's drain. Returns true
+ * if replicas were evicted. */
+bool sim_drain_node(struct run *r, uint32_t ni);
 
 /* True if every ready replica on node ni could be evicted now within its
  * Deployment's PodDisruptionBudget (always without budgets). */

@@ -92,7 +92,7 @@
 
 _Static_assert(SIM_EXT_MAX == KP_EXT_MAX, "one extended resource per requested MIG profile");
 
-#define KP_MAX_PODS_PER_NODE 110 /* EKS's max pods of a node (sim_node_launch) */
+#define KP_MAX_PODS_PER_NODE SIM_EKS_MAX_PODS
 #define KP_PODS_CAP          (1u << 16)
 
 /* What kp is shown: provisioning, or disruption of one or two NodePools. */
@@ -164,8 +164,8 @@ static void types_now(struct run *r, int gi, int64_t now)
     for (unsigned ti = 0; ti < g->ntypes; ti++) {
         const struct catalog_instance *t = g->types[ti];
         kt[ti] = (struct kp_type){
-            .cpu_milli = (int64_t)t->vcpu * 1000 - 100, /* [U] SIM_ALLOCATABLE */
-            .mem_mib = (int64_t)(catalog_type_mem_mib(t) * 0.9),
+            .cpu_milli = sim_alloc_cpu_milli(t), /* [U] SIM_ALLOCATABLE */
+            .mem_mib = sim_alloc_mem_mib(t),
             .gpus = t->gpus,
             .gpu_units_per_gpu = type_upg(g, ti),
             .max_pods = KP_MAX_PODS_PER_NODE,
@@ -605,22 +605,6 @@ int sim_karpenter_warm(struct run *r, int gi, struct os_error *err)
 /* ------------------------------------------------------------------------ */
 /* Disruption                                                                 */
 
-/* Taints node ni and evicts its replicas (the Deployment recreates them and
- * the scheduler or provisioning places them); a training node is only
- * cordoned (do-not-disrupt) and ends with its last pod. An empty node ends
- * now. Returns true if replicas were evicted. */
-static bool drain(struct run *r, uint32_t ni)
-{
-    struct node *n = &r->nodes[ni];
-    bool evicted = false;
-    if (n->state != N_DRAINING)
-        CHECK_FALSE(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
-    n->state = N_DRAINING;
-    n->evicting = true;
-    evicted = sim_evict_node(r, ni);
-    return evicted;
-}
-
 /* Node ni is a candidate waiting for replacement rep: tainted, still
  * running its pods. */
 static void cordon_for(struct run *r, uint32_t ni, uint32_t rep)
@@ -641,7 +625,7 @@ void sim_karpenter_replacement_ready(struct run *r, uint32_t ni)
             continue;
         n->replaced_by = NO_IDX;
         if (n->state == N_DRAINING && !n->noticed && !n->evicting)
-            evicted |= drain(r, i);
+            evicted |= sim_drain_node(r, i);
     }
     if (evicted)
         sim_reconcile(r, -1);
@@ -701,7 +685,7 @@ static bool apply_command(struct run *r, int gi, struct kp_decision *d)
         return false;
     if (!d->replace) {
         for (uint32_t k = 0; k < d->ncandidates && !r->status; k++)
-            evicted |= drain(r, d->candidates[k]);
+            evicted |= sim_drain_node(r, d->candidates[k]);
         r->drift_disruptions += d->method == KP_METHOD_DRIFT;
         return evicted;
     }
@@ -753,7 +737,7 @@ static int evaluate(struct run *r, int gi, enum view view, int64_t now, struct k
     for (uint32_t k = 0; k < d->nexpired; k++)
         d->expired[k] = s->node_run[d->expired[k]];
     for (uint32_t k = 0; k < d->nexpired && !r->status; k++)
-        *evicted |= drain(r, d->expired[k]);
+        *evicted |= sim_drain_node(r, d->expired[k]);
     return OS_OK;
 }
 

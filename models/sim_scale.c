@@ -87,7 +87,7 @@
 _Static_assert(SIM_EXT_MAX == CA_EXT_MAX, "one extended resource per requested MIG profile");
 
 enum { ASG_OD = 0, ASG_SPOT = 1 };
-#define CA_MAX_PODS_PER_NODE 110 /* EKS's max pods of a node (node_launch) */
+#define CA_MAX_PODS_PER_NODE SIM_EKS_MAX_PODS
 #define CA_PODS_CAP          (1u << 16)
 
 /* The Cluster Autoscaler of one node group and its ASGs. */
@@ -198,10 +198,9 @@ bool sim_ca_on(const struct run *r)
  * ASG targets at spot.pct if it is spot? */
 static bool ca_prefer_spot(const struct run *r, const struct scale_group *sg, int gi)
 {
-    int pct = r->grp[gi].spot->pct;
     int32_t spot = sg->target[sg->asg_of[ASG_SPOT]];
     int32_t total = spot + sg->target[sg->asg_of[ASG_OD]];
-    return (double)(spot + 1) <= (double)(total + 1) * pct / 100.0 + 0.5;
+    return sim_spot_next(r->grp[gi].spot->pct, (uint32_t)total, (uint32_t)spot);
 }
 
 /* Pods of group gi CA may have to consider at once: its nodes full of
@@ -239,8 +238,8 @@ static int ca_group_setup(struct run *r, int gi, struct os_error *err)
     uint16_t upg = g->c.pools[g->pool].units_per_gpu;
     for (int k = 0; k < sg->nasg; k++) {
         struct ca_group *cg = &sg->groups[k];
-        cg->alloc.cpu_milli = g->type->vcpu * 1000 - 100; /* [U] SIM_ALLOCATABLE */
-        cg->alloc.mem_mib = (int64_t)(catalog_type_mem_mib(g->type) * 0.9);
+        cg->alloc.cpu_milli = sim_alloc_cpu_milli(g->type); /* [U] SIM_ALLOCATABLE */
+        cg->alloc.mem_mib = sim_alloc_mem_mib(g->type);
         cg->alloc.gpu = g->next ? 0 : (int64_t)g->type->gpus * (upg ? upg : 1);
         int64_t ext[SIM_EXT_MAX];
         sim_type_ext(g, 0, 0, ext); /* the ASG's template: the boot layout */
@@ -288,19 +287,10 @@ static int ca_group_setup(struct run *r, int gi, struct os_error *err)
     return OS_OK;
 }
 
-/* CA deletes node ni: terminate it if empty, else cordon and drain it (its
- * starting and running replicas stop; the node ends with its last one). */
+/* CA deletes node ni: sim_drain_node (an empty node ends at once). */
 static void ca_remove_node(struct run *r, uint32_t ni)
 {
-    struct node *n = &r->nodes[ni];
-    if (n->tasks == 0) {
-        sim_node_terminate(r, ni, COST_END_TERMINATED);
-        return;
-    }
-    n->state = N_DRAINING;
-    n->evicting = true;
-    CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_DRAINING, &r->err));
-    sim_evict_node(r, ni);
+    sim_drain_node(r, ni);
 }
 
 /* A pod of a training job's: its requests (as place_gang asks). */
