@@ -170,6 +170,16 @@ static inline const struct gpu_mig_place *gpu_cfg_layout(const struct gpu_cfg *c
     return cfg->mig_alt[k - 1].e;
 }
 
+/* Instances of MIG profile `profile` in layout k of a pool. */
+static inline uint8_t gpu_cfg_layout_count(const struct gpu_cfg *cfg, uint8_t k, int profile)
+{
+    uint8_t n, c = 0;
+    const struct gpu_mig_place *l = gpu_cfg_layout(cfg, k, &n);
+    for (uint8_t j = 0; j < n; j++)
+        c += l[j].profile == profile;
+    return c;
+}
+
 /* The GPU part of a request. count == 0 means no GPU. */
 struct gpu_req {
     uint16_t count; /* units of `res`: whole GPUs, replicas, MIG instances */

@@ -336,7 +336,6 @@ static void ev_node_schedulable(struct engine *e, void *ctx, uint64_t arg)
     struct node *n = &r->nodes[arg];
     n->ev = 0;
     n->state = N_READY;
-    n->nominated = 0;
     n->pod_event_us = engine_now(&r->e);
     r->grp[n->g].epoch++; /* a node became schedulable */
     CHECK(r, cluster_set_state(&r->grp[n->g].c, n->cid, CLUSTER_NODE_READY, &r->err));
@@ -1362,11 +1361,9 @@ void sim_type_ext(const struct group *g, unsigned ti, unsigned li, int64_t out[S
     memset(out, 0, SIM_EXT_MAX * sizeof *out);
     if (!g->next)
         return;
-    uint8_t n;
-    const struct gpu_mig_place *l = gpu_cfg_layout(&g->c.pools[g->tpool[ti]].gpu, (uint8_t)li, &n);
-    for (uint8_t j = 0; j < n; j++)
-        for (unsigned k = 0; k < g->next; k++)
-            out[k] += (l[j].profile == g->ext_prof[k]) * g->types[ti]->gpus;
+    const struct gpu_cfg *gc = &g->c.pools[g->tpool[ti]].gpu;
+    for (unsigned k = 0; k < g->next; k++)
+        out[k] = gpu_cfg_layout_count(gc, (uint8_t)li, g->ext_prof[k]) * g->types[ti]->gpus;
 }
 
 void sim_node_ext(const struct run *r, uint32_t ni, int64_t cap[SIM_EXT_MAX],
@@ -1396,21 +1393,12 @@ void sim_node_ext(const struct run *r, uint32_t ni, int64_t cap[SIM_EXT_MAX],
     }
 }
 
-int sim_service_ext(const struct run *r, const struct service *sv)
-{
-    const struct group *g = &r->grp[sv->gi];
-    for (unsigned k = 0; k < g->next; k++)
-        if (g->ext_prof[k] == sv->mig_prof)
-            return (int)k;
-    return -1;
-}
-
 /* Service sv on its group: a replica's request (CPU, memory, GPU units of
  * the group's resource, or one MIG profile's instances with the mixed
  * strategy), its compute share on each type and the replicas an empty node
  * of each type holds. gc0: the group's boot configuration on types[0]. */
-static int service_shape(struct run *r, const struct catalog *cat, struct service *sv,
-                         const struct gpu_cfg *gc0, struct os_error *err)
+static int service_shape(struct run *r, struct service *sv, const struct gpu_cfg *gc0,
+                         struct os_error *err)
 {
     const struct group *g = &r->grp[sv->gi];
     const struct scenario_inference *inf = sv->inf;
@@ -1437,11 +1425,7 @@ static int service_shape(struct run *r, const struct catalog *cat, struct servic
                                  t->name);
             int in_layout = 0; /* the most of its instances a GPU can have */
             for (uint8_t li = 0; li <= gc->mig_nalt; li++) {
-                uint8_t ln;
-                const struct gpu_mig_place *l = gpu_cfg_layout(gc, li, &ln);
-                int in = 0;
-                for (uint8_t j = 0; j < ln; j++)
-                    in += l[j].profile == p;
+                int in = gpu_cfg_layout_count(gc, li, p);
                 in_layout = in > in_layout ? in : in_layout;
             }
             units = t->gpus * in_layout;
@@ -1455,7 +1439,6 @@ static int service_shape(struct run *r, const struct catalog *cat, struct servic
                 sv->mig_prof = p;
             }
         }
-        (void)cat;
         /* replicas per empty node */
         int32_t cpu = sim_alloc_cpu_milli(t) / sv->req.cpu_milli;
         int32_t mem = sim_alloc_mem_mib(t) / sv->req.mem_mib;
@@ -1471,10 +1454,7 @@ static int service_shape(struct run *r, const struct catalog *cat, struct servic
         if (ti == 0) { /* on types[0] in the boot layout */
             int32_t boot = units;
             if (mixed) {
-                boot = 0;
-                for (uint8_t j = 0; j < gc->mig_n; j++)
-                    boot += gc->mig_layout[j].profile == sv->mig_prof;
-                boot *= t->gpus;
+                boot = gpu_cfg_layout_count(gc, 0, sv->mig_prof) * t->gpus;
             }
             int32_t b = boot / sv->req.gpu.count;
             b = b < cpu ? b : cpu;
@@ -1513,7 +1493,6 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
             gc0 = gc;
     }
     g->pool = g->tpool[0];
-    g->mig_frac = g->tmig_frac[0];
     struct placer_opts po;
     memset(&po, 0, sizeof po);
     po.seed = r->seed;
@@ -1530,12 +1509,17 @@ static int setup_group(struct run *r, const struct catalog *cat, int gi, struct 
         struct service *sv = &r->svcs[si];
         if (sv->gi != gi)
             continue;
-        if ((rc = service_shape(r, cat, sv, &gc0, err)))
+        if ((rc = service_shape(r, sv, &gc0, err)))
             return rc;
-        if (sv->mig_prof >= 0 && sim_service_ext(r, sv) < 0) {
+        sv->ext = -1; /* its profile's extended resource, when mixed */
+        for (unsigned k = 0; sv->mig_prof >= 0 && k < g->next; k++)
+            if (g->ext_prof[k] == sv->mig_prof)
+                sv->ext = (int8_t)k;
+        if (sv->mig_prof >= 0 && sv->ext < 0) {
             if (g->next == SIM_EXT_MAX)
                 return os_errorf(err, OS_EINVAL, "more than %d MIG profiles in one node group",
                                  SIM_EXT_MAX);
+            sv->ext = (int8_t)g->next;
             g->ext_prof[g->next++] = sv->mig_prof;
         }
         if (!inf) { /* the group's first service: its request is the group's */
@@ -2059,7 +2043,7 @@ static int warm_start(struct run *r, struct os_error *err)
                 const struct service *sv = &r->svcs[si];
                 want[!sv->llm] += (uint32_t)sv->desired;
                 per[!sv->llm] = sv->per_boot;
-                int k = sim_service_ext(r, sv);
+                int k = sv->ext;
                 if (k >= 0 && sv->per_boot)
                     by_profile[k] += (double)sv->desired / sv->per_boot;
             }
@@ -2422,7 +2406,6 @@ static int group_init(struct run *r, const struct catalog *cat, int gi, unsigned
     }
     g->on = true;
     g->type = g->types[0];
-    g->rel_speed = g->tspeed[0];
     g->sharing = SCENARIO_SHARE_WHOLE;
     g->timeslice_overhead = 0;
     g->replicas_per_gpu = 1;
@@ -2492,6 +2475,8 @@ static void services_init(struct run *r)
     }
     for (unsigned si = 0; si < r->nsvcs; si++) {
         r->svcs[si].r = r;
+        r->svcs[si].ext = -1; /* set by setup_group on a MIG mixed group */
+        r->svcs[si].mig_prof = -1;
         /* stream 0 is the LLM service's, 1 + k fleet model k's */
         r->svcs[si].idx = (uint8_t)(sc->workload.has_inference ? si : si + 1);
     }

@@ -70,7 +70,6 @@ struct node {
     int64_t launch_us, ready_us;
     int64_t pod_event_us; /* last pod placed or removed, else schedulable (consolidateAfter) */
     uint32_t tasks;       /* replicas or training pods placed (starting, running, stopping) */
-    uint32_t nominated;   /* Karpenter: pending pods the last batch counted on it while in flight */
     uint32_t replaced_by; /* Karpenter: cordoned until this replacement is ready (NO_IDX: none) */
     cost_handle cost;
     double alloc_gpu_s, used_gpu_s;
@@ -161,7 +160,6 @@ struct group {
     struct rng rng_mig; /* ("sim.mig", group): repartition times */
     bool mig_open;
     double timeslice_overhead; /* TIMESLICE */
-    double mig_frac;           /* MIG: compute slices / 7 of the profile on types[0] */
     /* instance types: [0] the variant's instance_type, then the rest of its
      * instance_types (EKS with Karpenter); a node's ti indexes these */
     unsigned ntypes;
@@ -174,7 +172,6 @@ struct group {
     uint32_t gpus_max;                 /* most GPUs of a node of its types (G_TRAIN pod size) */
     /* types[0]'s figures (the only type on ECS and with the Cluster Autoscaler) */
     const struct catalog_instance *type;
-    double rel_speed; /* of its GPU model */
     const struct scenario_spot *spot;
     const char *placement;
     int min_nodes, max_nodes;
@@ -214,6 +211,7 @@ struct service {
     double gpu_frac;         /* physical GPUs per replica (whole 1 per GPU, MIG g/7, shared 1/R) */
     const char *mig_profile; /* MIG: the profile its replicas request */
     int mig_prof;            /* MIG mixed: its profile's index in the family table */
+    int8_t ext; /* MIG mixed: its profile\'s extended resource (group ext_prof), else -1 */
     double tfrac[SIM_TYPES_MAX];       /* MIG: compute slices / 7 of its profile on each type */
     uint32_t tper_node[SIM_TYPES_MAX]; /* replicas an empty node of each type holds */
     uint32_t per_boot; /* ... of types[0] in its boot MIG layout (the others' layouts) */
@@ -249,7 +247,6 @@ struct service {
 struct run {
     const struct scenario *sc;
     const struct scenario_variant *v;
-    const struct scenario_inference *inf;
     bool ecs;
     uint64_t seed;
     struct os_error err;
@@ -356,10 +353,6 @@ void sim_type_ext(const struct group *g, unsigned ti, unsigned li, int64_t out[S
  * in its current layout, and those free now. Zero for other groups. */
 void sim_node_ext(const struct run *r, uint32_t ni, int64_t cap[SIM_EXT_MAX],
                   int64_t free_[SIM_EXT_MAX]);
-
-/* MIG mixed: the index of service sv's profile among its group's extended
- * resources, or -1 when the group is not MIG mixed. */
-int sim_service_ext(const struct run *r, const struct service *sv);
 
 /* Evicts node ni's replicas as a drain does (Karpenter's terminator, the
  * Cluster Autoscaler), each only if its Deployment's PodDisruptionBudget

@@ -45,11 +45,10 @@
  * - [U] SIM_KARPENTER_BATCH: every batch simulates from scratch: all pending
  *   pods of the group are packed again, on ready nodes with room, then on
  *   in-flight nodes (launched, not yet schedulable) at their full capacity,
- *   then on new NodeClaims. A pod counted on an in-flight node is nominated
- *   to it (node.nominated), so a later batch launches nothing for pods that
- *   fit the NodeClaims already in flight. Counting the in-flight nodes as
- *   full of earlier nominations and packing the same pending pods again
- *   would launch twice for the same pods.
+ *   then on new NodeClaims, so a later batch launches nothing for pods that
+ *   fit the NodeClaims already in flight. (Counting the in-flight nodes as
+ *   full of earlier pods and packing the same pending pods again would
+ *   launch twice for the same pods.)
  * - [U] SIM_KARPENTER_OFFERINGS: every offering is available to kp; a spot
  *   launch that finds no capacity (spot.launch_fail_prob) falls back to
  *   on-demand or fails as sim_node_launch does, and the pods wait for the
@@ -125,8 +124,6 @@ struct sim_karp {
     uint32_t cap_fill;
     struct kp_pod *pods, *pending;
     uint32_t cap_pods, cap_pending;
-    int32_t *assign;
-    uint32_t cap_assign;
     struct kp_claim *claims;
     uint32_t cap_claims;
 };
@@ -202,10 +199,10 @@ static void pool_of(const struct run *r, int gi, struct kp_pool *p)
 
 /* The request of a replica of service sv (MIG mixed: no nvidia.com/gpu,
  * one extended resource per requested profile). */
-static struct kp_res replica_req(const struct run *r, const struct service *sv)
+static struct kp_res replica_req(const struct service *sv)
 {
     struct kp_res q = {.cpu_milli = sv->req.cpu_milli, .mem_mib = sv->req.mem_mib};
-    int k = sim_service_ext(r, sv);
+    int k = sv->ext;
     if (k >= 0)
         q.ext[k] = sv->req.gpu.count;
     else
@@ -237,7 +234,7 @@ static int each_pod(struct run *r, int gi,
             if (sv->gi != gi || t->node == NO_IDX ||
                 (t->state != T_STARTING && t->state != T_RUNNING && t->state != T_STOPPING))
                 continue;
-            struct kp_pod pod = {.req = replica_req(r, sv)};
+            struct kp_pod pod = {.req = replica_req(sv)};
             if ((rc = fn(r, t->node, &pod)))
                 return rc;
         }
@@ -408,7 +405,7 @@ static int pending_pods(struct run *r, int gi, uint32_t cap, uint32_t *out)
             const struct service *sv = &r->svcs[t->s];
             if (t->state != T_PENDING || sv->gi != gi)
                 continue;
-            struct kp_pod pod = {.req = replica_req(r, sv)};
+            struct kp_pod pod = {.req = replica_req(sv)};
             if ((rc = push_pending(r, &n, pod)))
                 return rc;
         }
@@ -481,7 +478,6 @@ static int launch_claims(struct run *r, int gi, const struct kp_claim *claims, u
             return OS_OK; /* retried at the next batch */
         if (rc)
             return rc;
-        r->nodes[ni].nominated = (uint32_t)cl.npods;
         total++;
         nspot += r->nodes[ni].spot;
     }
@@ -502,26 +498,15 @@ static int provision(struct run *r, int gi, bool ready)
     uint32_t np;
     if ((rc = pending_pods(r, gi, kg->kp.cap_claims, &np)))
         return rc;
-    for (uint32_t k = 0; k < cl.nnodes; k++)
-        r->nodes[s->node_run[k]].nominated = 0;
     if (!np)
         return OS_OK;
-    if ((rc = sim_grow((void **)&s->assign, &s->cap_assign, sizeof *s->assign, np, &r->err)) ||
-        (rc = sim_grow((void **)&s->claims, &s->cap_claims, sizeof *s->claims, np, &r->err)))
+    if ((rc = sim_grow((void **)&s->claims, &s->cap_claims, sizeof *s->claims, np, &r->err)))
         return rc;
     struct kp_prov_result out;
-    rc = kp_provision(&kg->kp, &cl, s->pending, np, s->assign, s->claims, np, &out);
+    rc = kp_provision(&kg->kp, &cl, s->pending, np, NULL, s->claims, np, &out);
     if (rc)
         return os_errorf(&r->err, rc, "karpenter: provisioning refused its input (%s)",
                          rc == OS_EFULL ? "above its capacities" : "bad index");
-    /* the pods it counts on nodes in flight are nominated to them */
-    for (uint32_t p = 0; p < np; p++) {
-        if (s->assign[p] < 0)
-            continue;
-        struct node *nd = &r->nodes[s->node_run[s->assign[p]]];
-        if (nd->state == N_PROVISIONING || nd->state == N_REGISTERING)
-            nd->nominated++;
-    }
     return launch_claims(r, gi, s->claims, out.nclaims, ready);
 }
 
@@ -568,12 +553,11 @@ int sim_karpenter_warm(struct run *r, int gi, struct os_error *err)
     /* each service's initial replicas, in service order */
     for (unsigned si = 0; !rc && si < r->nsvcs; si++) {
         const struct service *sv = &r->svcs[si];
-        struct kp_pod pod = {.req = replica_req(r, sv)};
+        struct kp_pod pod = {.req = replica_req(sv)};
         for (int32_t k = 0; !rc && sv->gi == gi && k < sv->desired && np < s->g[gi].kp.cap_claims;
              k++)
             rc = push_pending(r, &np, pod);
     }
-    (void)g;
     if (!rc && np &&
         !(rc = sim_grow((void **)&s->claims, &s->cap_claims, sizeof *s->claims, np, &r->err))) {
         struct kp_prov_result out;
@@ -878,7 +862,6 @@ void sim_karpenter_teardown(struct run *r)
     free(s->fill);
     free(s->pods);
     free(s->pending);
-    free(s->assign);
     free(s->claims);
     free(s);
     r->karp = NULL;

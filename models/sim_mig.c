@@ -78,12 +78,11 @@ uint32_t sim_mig_node_held(const struct run *r, uint32_t ni)
 }
 
 /* Ends the hold on GPU gid of group gi. */
-static void release(struct run *r, struct group *g, uint32_t gid)
+static void release(struct group *g, uint32_t gid)
 {
     g->gpu_reconf[gid] = 0;
     g->gpu_reconf_ev[gid] = 0;
     cluster_release_gpu_hold(&g->c, gid);
-    (void)r;
 }
 
 void sim_mig_node_gone(struct run *r, uint32_t ni)
@@ -97,7 +96,7 @@ void sim_mig_node_gone(struct run *r, uint32_t ni)
          gid++)
         if (g->gpu_reconf[gid]) {
             engine_cancel(&r->e, g->gpu_reconf_ev[gid]);
-            release(r, g, gid);
+            release(g, gid);
         }
 }
 
@@ -108,7 +107,7 @@ static void ev_mig_done(struct engine *e, void *ctx, uint64_t arg)
     int gi = (int)(arg >> 32);
     uint32_t gid = (uint32_t)arg;
     struct group *g = &r->grp[gi];
-    release(r, g, gid);
+    release(g, gid);
     const struct node *n = &r->nodes[g->node_of[g->c.gpu_node[gid]]];
     if (n->state == N_READY) {
         g->epoch++; /* new instances on a schedulable node */
@@ -125,7 +124,7 @@ static void pending_need(const struct run *r, int gi, int64_t need[SIM_EXT_MAX])
         const struct service *sv = &r->svcs[t->s];
         if (t->state != T_PENDING || sv->gi != gi)
             continue;
-        int k = sim_service_ext(r, sv);
+        int k = sv->ext;
         if (k >= 0)
             need[k] += sv->req.gpu.count;
     }
@@ -136,11 +135,8 @@ static void layout_have(const struct group *g, const struct gpu_cfg *gc, uint8_t
                         int64_t have[SIM_EXT_MAX])
 {
     memset(have, 0, SIM_EXT_MAX * sizeof *have);
-    uint8_t n;
-    const struct gpu_mig_place *l = gpu_cfg_layout(gc, li, &n);
-    for (uint8_t j = 0; j < n; j++)
-        for (unsigned k = 0; k < g->next; k++)
-            have[k] += l[j].profile == g->ext_prof[k];
+    for (unsigned k = 0; k < g->next; k++)
+        have[k] = gpu_cfg_layout_count(gc, li, g->ext_prof[k]);
 }
 
 static int64_t layout_score(const int64_t need[SIM_EXT_MAX], const int64_t have[SIM_EXT_MAX])
@@ -203,21 +199,15 @@ static void mig_group_step(struct run *r, int gi)
                     bl = li;
                 }
             }
-            if (bl < 0) { /* kept: its free instances serve their part */
-                layout_have(g, gc, c->gpu_layout[gid], have);
-                for (unsigned k = 0; k < SIM_EXT_MAX; k++) {
-                    int64_t take = need[k] < have[k] ? need[k] : have[k];
-                    need[k] -= take;
-                    total -= take;
-                }
-                continue;
-            }
-            layout_have(g, gc, (uint8_t)bl, have);
+            /* the layout it keeps or gets serves its part of the need */
+            layout_have(g, gc, bl < 0 ? c->gpu_layout[gid] : (uint8_t)bl, have);
             for (unsigned k = 0; k < SIM_EXT_MAX; k++) {
                 int64_t take = need[k] < have[k] ? need[k] : have[k];
                 need[k] -= take;
                 total -= take;
             }
+            if (bl < 0)
+                continue;
             double lo = g->reconf_s[0], hi = g->reconf_s[1];
             double sec = lo + (hi - lo) * gsl_rng_uniform(g->rng_mig.r);
             int64_t dt = sim_secs(sec);

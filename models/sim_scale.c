@@ -386,7 +386,7 @@ static int ca_build_pods(struct run *r, int gi, uint32_t cap, uint32_t *np, uint
             if (sv->gi != gi)
                 continue;
             struct ca_res req = {.cpu_milli = sv->req.cpu_milli, .mem_mib = sv->req.mem_mib};
-            int ek = sim_service_ext(r, sv);
+            int ek = sv->ext;
             if (ek >= 0)
                 req.ext[ek] = sv->req.gpu.count;
             else
