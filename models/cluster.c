@@ -650,33 +650,6 @@ int cluster_set_state(struct cluster *c, uint32_t n, enum cluster_node_state st,
     return OS_OK;
 }
 
-int cluster_set_pool(struct cluster *c, uint32_t n, uint16_t pool, struct os_error *err)
-{
-    if (n >= c->n_nodes || c->state[n] == CLUSTER_NODE_GONE)
-        return os_errorf(err, OS_EINVAL, "cluster: no live node %u", n);
-    if (pool >= c->n_pools)
-        return os_errorf(err, OS_EINVAL, "node '%s': no pool %u", c->name[n], (unsigned)pool);
-    uint32_t g0 = c->gpu_first[n], g1 = g0 + c->gpu_count[n];
-    for (uint32_t g = g0; g < g1; g++)
-        if (c->gpu_used[g])
-            return os_errorf(err, OS_EINVAL,
-                             "node '%s': GPU %u is in use; a pool change needs idle GPUs",
-                             c->name[n], g - g0);
-    const struct cluster_pool *p = &c->pools[pool];
-    cluster_plain_drop(c, n);
-    c->pool[n] = pool;
-    c->res[n] = c->gpu_count[n] ? p->res : GPU_RES_NONE;
-    c->res_cap[n] = (uint16_t)(c->gpu_count[n] * p->units_per_gpu);
-    for (uint32_t g = g0; g < g1; g++) {
-        c->gpu_free_milli[g] = GPU_MILLI;
-        c->gpu_layout[g] = 0;
-    }
-    c->node_flags[n] = cluster_flags_for(c, n);
-    cluster_plain_refresh(c, n);
-    cluster_refresh_gpus(c, n);
-    return OS_OK;
-}
-
 int cluster_set_gpu_layout(struct cluster *c, uint32_t gpu, uint8_t layout, bool hold,
                            struct os_error *err)
 {
@@ -705,12 +678,20 @@ int cluster_set_gpu_layout(struct cluster *c, uint32_t gpu, uint8_t layout, bool
     return OS_OK;
 }
 
-void cluster_release_gpu_hold(struct cluster *c, uint32_t gpu)
+int cluster_release_gpu_hold(struct cluster *c, uint32_t gpu, struct os_error *err)
 {
+    if (gpu >= c->n_gpus)
+        return os_errorf(err, OS_EINVAL, "cluster: no GPU %u", gpu);
     uint32_t n = c->gpu_node[gpu];
+    uint8_t ln;
+    const struct gpu_cfg *cfg = &c->pools[c->pool[n]].gpu;
+    gpu_cfg_layout(cfg, c->gpu_layout[gpu], &ln);
+    if (cfg->mode != GPU_MODE_MIG || c->gpu_used[gpu] != (1u << ln) - 1u)
+        return os_errorf(err, OS_EINVAL, "cluster: GPU %u is not held for a repartition", gpu);
     c->gpu_used[gpu] = 0;
     c->gpu_free_milli[gpu] = GPU_MILLI;
     cluster_refresh_gpus(c, n);
+    return OS_OK;
 }
 
 void cluster_bind(struct cluster *c, uint32_t n, int32_t cpu_milli, int32_t mem_mib, uint32_t group,

@@ -274,12 +274,6 @@ int cluster_add_node(struct cluster *c, const struct cluster_node_spec *spec, ui
 int cluster_set_state(struct cluster *c, uint32_t node, enum cluster_node_state st,
                       struct os_error *err);
 
-/* Moves a live node to another pool (a new GPU sharing configuration, e.g. a
- * MIG repartition by the MIG manager). Every GPU of the node must be idle
- * (OS_EINVAL otherwise); CPU pods may stay. The node keeps its state, labels
- * and CPU/memory use. */
-int cluster_set_pool(struct cluster *c, uint32_t node, uint16_t pool, struct os_error *err);
-
 /* MIG: repartitions GPU `gpu` (a global GPU id) to layout `layout` of its
  * node's pool (0 = mig_layout, k = mig_alt[k - 1]). The GPU must be idle
  * (OS_EINVAL otherwise). With hold, every instance of the new layout is
@@ -288,8 +282,9 @@ int cluster_set_pool(struct cluster *c, uint32_t node, uint16_t pool, struct os_
 int cluster_set_gpu_layout(struct cluster *c, uint32_t gpu, uint8_t layout, bool hold,
                            struct os_error *err);
 
-/* Ends the hold of cluster_set_gpu_layout: the GPU's instances are free. */
-void cluster_release_gpu_hold(struct cluster *c, uint32_t gpu);
+/* Ends the hold of cluster_set_gpu_layout: the GPU's instances are free.
+ * OS_EINVAL if the GPU is not held (every instance used). */
+int cluster_release_gpu_hold(struct cluster *c, uint32_t gpu, struct os_error *err);
 
 /* Takes cpu/memory/one pod slot on a node and commits the GPU record
  * (gpu_commit), counting the pod for `group` (CLUSTER_NO_GROUP for none). The

@@ -2580,19 +2580,19 @@ int sim_run_with(const struct scenario *sc, const struct catalog *cat, const str
         rc = sim_scale_start(r, err);
     if (!rc)
         rc = sim_mig_start(r, err);
-    if (!rc) {
-        if (r->nsvcs) {
-            engine_after(&r->e, r->ecs ? MINUTE : 0, ev_service_tick, r, 0, NULL, err);
-            for (unsigned si = 0; si < r->nsvcs; si++) {
-                inference_window_mark(&r->svcs[si].svc, &r->svcs[si].win);
-                inference_window_mark(&r->svcs[si].svc, &r->svcs[si].sample_mark);
-            }
+    if (!rc && r->nsvcs) {
+        rc = engine_after(&r->e, r->ecs ? MINUTE : 0, ev_service_tick, r, 0, NULL, err);
+        for (unsigned si = 0; si < r->nsvcs; si++) {
+            inference_window_mark(&r->svcs[si].svc, &r->svcs[si].win);
+            inference_window_mark(&r->svcs[si].svc, &r->svcs[si].sample_mark);
         }
-        if (r->ecs)
-            engine_after(&r->e, MINUTE / 2, ev_ecs_capacity, r, 0, NULL, err);
-        else
-            sim_karpenter_start(r, err);
-        engine_after(&r->e, sc->interval_us, ev_sample, r, 0, NULL, err);
+    }
+    if (!rc)
+        rc = r->ecs ? engine_after(&r->e, MINUTE / 2, ev_ecs_capacity, r, 0, NULL, err)
+                    : sim_karpenter_start(r, err);
+    if (!rc)
+        rc = engine_after(&r->e, sc->interval_us, ev_sample, r, 0, NULL, err);
+    if (!rc) {
         engine_run(&r->e, sc->duration_us);
         if (r->status)
             rc = os_errorf(err, r->status, "%s: variant %s: %s", sc->file, r->v->name, r->err.msg);

@@ -827,8 +827,7 @@ int sim_karpenter_setup(struct run *r, struct os_error *err)
         struct kp_cfg kc;
         kp_cfg_defaults(&kc);
         kc.batch_idle_us = cap->batch_idle_us;
-        kc.batch_max_us =
-            cap->batch_max_us > cap->batch_idle_us ? cap->batch_max_us : cap->batch_idle_us;
+        kc.batch_max_us = cap->batch_max_us; /* >= batch_idle_us (sim/scenario.c) */
         kc.max_nodes = g->c.cap_nodes;
         kc.max_pods = pods_cap(r, gi);
         int rc = kp_init(&kg->kp, &kc, err);

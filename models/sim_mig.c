@@ -78,11 +78,11 @@ uint32_t sim_mig_node_held(const struct run *r, uint32_t ni)
 }
 
 /* Ends the hold on GPU gid of group gi. */
-static void release(struct group *g, uint32_t gid)
+static void release(struct run *r, struct group *g, uint32_t gid)
 {
     g->gpu_reconf[gid] = 0;
     g->gpu_reconf_ev[gid] = 0;
-    cluster_release_gpu_hold(&g->c, gid);
+    CHECK(r, cluster_release_gpu_hold(&g->c, gid, &r->err));
 }
 
 void sim_mig_node_gone(struct run *r, uint32_t ni)
@@ -96,7 +96,7 @@ void sim_mig_node_gone(struct run *r, uint32_t ni)
          gid++)
         if (g->gpu_reconf[gid]) {
             engine_cancel(&r->e, g->gpu_reconf_ev[gid]);
-            release(g, gid);
+            release(r, g, gid);
         }
 }
 
@@ -107,7 +107,7 @@ static void ev_mig_done(struct engine *e, void *ctx, uint64_t arg)
     int gi = (int)(arg >> 32);
     uint32_t gid = (uint32_t)arg;
     struct group *g = &r->grp[gi];
-    release(g, gid);
+    release(r, g, gid);
     const struct node *n = &r->nodes[g->node_of[g->c.gpu_node[gid]]];
     if (n->state == N_READY) {
         g->epoch++; /* new instances on a schedulable node */

@@ -1122,6 +1122,12 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
                             "%s: $.variants[%u].capacity.drift_at_s: drift is a Karpenter "
                             "disruption (EKS with capacity.autoscaler \"karpenter\")",
                             file, i);
+        if (v->capacity.batch_max_us < v->capacity.batch_idle_us)
+            schema_diag_add(d,
+                            "%s: $.variants[%u].capacity.batch_max_s: %g s is shorter than "
+                            "batch_idle_s %g s (the window closes at the earlier of the two)",
+                            file, i, v->capacity.batch_max_us / 1e6,
+                            v->capacity.batch_idle_us / 1e6);
         if (v->capacity.min_step > v->capacity.max_step)
             schema_diag_add(d, "%s: $.variants[%u].capacity.min_step: %d exceeds max_step %d", file,
                             i, v->capacity.min_step, v->capacity.max_step);

@@ -128,7 +128,11 @@ Test(sim_mig, cluster_repartitions_only_idle_gpus)
     cr_assert_eq(c.res_free[n], 6);
     cr_assert_not(gpu_node_fits(&c, n, &q3));
     cr_assert_eq(cluster_check(&c, &e), OS_OK, "%s", e.msg);
-    cluster_release_gpu_hold(&c, c.gpu_first[n] + 1);
+    cr_assert_eq(cluster_release_gpu_hold(&c, c.gpu_first[n] + 1, &e), OS_OK, "%s", e.msg);
+    /* not held any more (and GPU 0 holds a pod): refused, nothing changes */
+    cr_assert_eq(cluster_release_gpu_hold(&c, c.gpu_first[n] + 1, &e), OS_EINVAL);
+    cr_assert_eq(cluster_release_gpu_hold(&c, c.gpu_first[n], &e), OS_EINVAL);
+    cr_assert_eq(c.res_free[n], 8);
     cr_assert_eq(c.res_free[n], 8);
     cr_assert(gpu_node_fits(&c, n, &q3));
     struct gpu_alloc b;
