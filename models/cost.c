@@ -435,9 +435,8 @@ size_t cost_summary_metrics(const struct cost_meter *m, struct cost_metric *out)
 static const struct {
     double vcpu, mem_lo, mem_hi, step;
 } fargate_sizes[] = {
-    {0.25, 0.5, 2, 0.5}, /* 0.5, 1, 2 GB (modelled as 0.5-GB steps, see below) */
-    {0.5, 1, 4, 1},      {1, 2, 8, 1},   {2, 4, 16, 1},
-    {4, 8, 30, 1},       {8, 16, 60, 4}, {16, 32, 120, 8},
+    {0.25, 0.5, 2, 0}, /* 0.5, 1 or 2 GB only (cost_fargate_size) */
+    {0.5, 1, 4, 1},    {1, 2, 8, 1}, {2, 4, 16, 1}, {4, 8, 30, 1}, {8, 16, 60, 4}, {16, 32, 120, 8},
 };
 
 int cost_fargate_size(double vcpu, double mem_gb, double *out_vcpu, double *out_gb,

@@ -395,36 +395,22 @@ int spot_price_init_trace(struct spot_price *sp, const struct spot_trace_cfg *c,
         factor = on_demand_usd_per_hour / trace_od;
     }
 
-    struct trace_reader rd;
-    struct trace_record rec;
+    /* the rows: shared, or read now */
+    struct spot_trace_rows own;
     const struct spot_trace_rows *rows = c->rows;
     int rc = OS_OK;
-    if (!rows && (rc = trace_open(&rd, c->path, TRACE_SPOT_PRICE, NULL, err)))
-        return rc;
+    if (!rows) {
+        if ((rc = spot_trace_rows_load(&own, c->path, err)))
+            return rc;
+        rows = &own;
+    }
     char zones[256] = "";
     bool have_origin = false;
     int64_t origin_us = c->align_start ? 0 : c->origin_epoch_s * SPOT_US_PER_S;
     int64_t last_epoch_us = 0;
     double last_raw = 0;
-    for (size_t k = 0;; k++) {
-        struct spot_trace_row one;
-        const struct spot_trace_row *row;
-        if (rows) {
-            if (k >= rows->n)
-                break;
-            row = &rows->row[k];
-        } else {
-            if ((rc = trace_next(&rd, &rec, err)) != 1)
-                break;
-            one.time_us = rec.spot_price.time_us;
-            one.line = (int64_t)rec.line;
-            one.usd_per_hour = rec.spot_price.price_usd_per_hour;
-            snprintf(one.instance_type, sizeof one.instance_type, "%s",
-                     rec.spot_price.instance_type);
-            snprintf(one.availability_zone, sizeof one.availability_zone, "%s",
-                     rec.spot_price.availability_zone);
-            row = &one;
-        }
+    for (size_t k = 0; k < rows->n; k++) {
+        const struct spot_trace_row *row = &rows->row[k];
         if (strcmp(row->instance_type, type) != 0)
             continue;
         if (strcmp(row->availability_zone, az) != 0) {
@@ -465,8 +451,8 @@ int spot_price_init_trace(struct spot_price *sp, const struct spot_trace_cfg *c,
         if (rc)
             break;
     }
-    if (!rows)
-        trace_close(&rd);
+    if (rows == &own)
+        spot_trace_rows_destroy(&own);
     if (rc < 0)
         goto out_free;
     if (sp->n == 0) {
