@@ -9,6 +9,11 @@ for s in ecs-inference eks-inference ecs-vs-eks; do
     done
     contains "$TMP/$s/summary.json" '"kind":	"simulation"'
     contains "$TMP/$s/summary.json" '"latency_p99_ms_ci95":'
+    # Little's law holds exactly in every variant: no relative error but 0
+    # (each value, or the mean of a paired difference on the next line)
+    grep -A1 '"littles_law_rel_err":' "$TMP/$s/summary.json" |
+        grep -qE '(rel_err"|"mean"):[[:space:]]+(-|[1-9]|0[.0-9])' &&
+        fail "$s: Little's law off in a variant" || ok
     contains "$TMP/$s/summary.json" '"littles_law_rel_err":	0'
     contains "$TMP/$s/timeseries.csv" "variant,seed,time_s,nodes,gpus,gpus_alloc"
 done

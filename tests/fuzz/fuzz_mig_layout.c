@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t f = 0; f < sizeof fam / sizeof fam[0]; f++) {
         struct gpu_mig_place a[GPU_MIG_LAYOUT_MAX], b[GPU_MIG_LAYOUT_MAX];
         uint8_t na = 0, nb = 0;
-        struct os_error err;
+        struct os_error err = {{0}};
         if (gpu_mig_layout_parse(fam[f], text, a, &na, &err) != OS_OK) {
             if (!err.msg[0])
                 abort(); /* every refusal says why */

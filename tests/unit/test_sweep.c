@@ -177,10 +177,7 @@ Test(sweep, table_has_sorted_union_columns_and_exact_numbers)
                        "2,1.2,1,\"b,1\",2.3,50,301,2e-07\n"
                        "3,1.2,2,a,3.3,,400,\n"
                        "3,1.2,2,\"b,1\",3.3,,401,\n";
-    cr_assert_str_eq(text, want);
-    /* Every number reads back as the double it came from. */
-    cr_assert_eq(strtod("0.30000000000000004", NULL), 0.1 + 0.2);
-    cr_assert_eq(strtod("1e-07", NULL), 1e-7 * 1.0);
+    cr_assert_str_eq(text, want); /* 0.1 + 0.2 and 1e-7 printed to read back exactly */
     free(text);
 }
 
