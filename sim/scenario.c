@@ -1280,6 +1280,73 @@ static void check_replay(const char *file, struct scenario *sc, struct schema_di
                             file, i);
 }
 
+/* Keys that only some kinds of scenario use (a bit per kind: 1 packing, 2
+ * simulation, 4 replay); a key given to a kind that does not use it would be
+ * silently ignored, so it is an error. Keys not listed are used by all. */
+#define K_P 1
+#define K_S 2
+#define K_R 4
+struct kind_key {
+    const char *obj; /* "" top level, "cluster" or "workload" */
+    const char *key;
+    unsigned kinds;
+};
+static const struct kind_key kind_keys[] = {
+    {"", "on_malformed_row", K_P | K_R},
+    {"", "duration_s", K_S | K_R},
+    {"", "timeseries_interval_s", K_S | K_R},
+    {"", "tco", K_S},
+    {"cluster", "nodes_csv", K_P | K_R},
+    {"cluster", "node_fraction", K_R},
+    {"cluster", "nodes", K_S},
+    {"cluster", "catalog", K_S},
+    {"workload", "pods_csv", K_P | K_R},
+    {"workload", "tune", K_P},
+    {"workload", "pods_format", K_R},
+    {"workload", "time_scale", K_R},
+    {"workload", "start_s", K_R},
+    {"workload", "max_pods", K_R},
+    {"workload", "pod_initial_backoff_s", K_R},
+    {"workload", "pod_max_backoff_s", K_R},
+    {"workload", "inference", K_S},
+    {"workload", "fleet", K_S},
+    {"workload", "training", K_S},
+};
+
+/* A variant key a kind uses: name and placement all; reference_alloc_pct
+ * packing; the others (orchestrator, types, sharing, scaling, ...) the
+ * simulation. */
+static bool variant_key_used(const char *key, int kind)
+{
+    if (strcmp(key, "name") == 0 || strcmp(key, "placement") == 0)
+        return true;
+    if (strcmp(key, "reference_alloc_pct") == 0)
+        return kind == SCENARIO_PACKING;
+    return kind == SCENARIO_SIMULATION;
+}
+
+static void check_kind_keys(const char *file, const cJSON *root, int kind, struct schema_diag *d)
+{
+    static const char *const kind_names[] = {"packing", "simulation", "replay"};
+    unsigned bit = kind == SCENARIO_PACKING ? K_P : kind == SCENARIO_SIMULATION ? K_S : K_R;
+    for (size_t k = 0; k < sizeof kind_keys / sizeof kind_keys[0]; k++) {
+        const struct kind_key *kk = &kind_keys[k];
+        if (kk->kinds & bit)
+            continue;
+        const cJSON *o = kk->obj[0] ? cJSON_GetObjectItemCaseSensitive(root, kk->obj) : root;
+        if (cJSON_IsObject(o) && cJSON_GetObjectItemCaseSensitive(o, kk->key))
+            schema_diag_add(d, "%s: $.%s%s%s: a %s scenario does not use it", file, kk->obj,
+                            kk->obj[0] ? "." : "", kk->key, kind_names[kind]);
+    }
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "variants");
+    int i = 0;
+    for (const cJSON *v = cJSON_IsArray(vars) ? vars->child : NULL; v; v = v->next, i++)
+        for (const cJSON *f = cJSON_IsObject(v) ? v->child : NULL; f; f = f->next)
+            if (!variant_key_used(f->string, kind))
+                schema_diag_add(d, "%s: $.variants[%d].%s: a %s scenario does not use it", file, i,
+                                f->string, kind_names[kind]);
+}
+
 /* Checks that need more than one field. */
 static void check(const char *file, struct scenario *sc, struct schema_diag *d)
 {
@@ -1333,6 +1400,8 @@ static int load_tree(const char *name, cJSON *root, const char *const *sets, siz
         sc->variants[i].training.preemption_given =
             cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(t, "preemption"));
     }
+    if (sc->kind >= SCENARIO_PACKING && sc->kind <= SCENARIO_REPLAY)
+        check_kind_keys(name, root, sc->kind, d);
     /* A replay runs until its last deletion unless duration_s is given. */
     if (sc->kind == SCENARIO_REPLAY && !cJSON_GetObjectItemCaseSensitive(root, "duration_s"))
         sc->duration_us = 0;

@@ -165,6 +165,45 @@ Test(schema, suggestions)
 
 /* Settings for a part of the workload that is not there would be ignored:
  * they are errors naming the path. */
+/* A key another kind of scenario uses would be ignored: an error naming it. */
+Test(scenario, keys_of_another_kind_are_errors)
+{
+    static struct scenario sc;
+    static struct schema_diag d;
+    const char *packing = "{\"name\":\"p\",\"kind\":\"packing\",\"tco\":{},\"duration_s\":60,"
+                          "\"cluster\":{\"nodes_csv\":\"n.csv\",\"catalog\":\"c.json\"},"
+                          "\"workload\":{\"pods_csv\":\"p.csv\",\"start_s\":1},"
+                          "\"variants\":[{\"name\":\"a\",\"placement\":\"fgd\","
+                          "\"instance_type\":\"g5.xlarge\"}]}";
+    cr_assert_eq(load(packing, NULL, 0, &sc, &d), OS_EINVAL);
+    cr_assert_eq(d.n, 5, "%u: %s", d.n, d.line[0]);
+    cr_assert(strstr(d.line[0], "$.duration_s: a packing scenario does not use it"), "%s",
+              d.line[0]);
+    cr_assert(strstr(d.line[1], "$.tco: a packing scenario does not use it"), "%s", d.line[1]);
+    cr_assert(strstr(d.line[2], "$.cluster.catalog: a packing"), "%s", d.line[2]);
+    cr_assert(strstr(d.line[3], "$.workload.start_s: a packing"), "%s", d.line[3]);
+    cr_assert(strstr(d.line[4], "$.variants[0].instance_type: a packing"), "%s", d.line[4]);
+    const char *sim = "{\"name\":\"s\",\"kind\":\"simulation\",\"cluster\":{},"
+                      "\"workload\":{\"inference\":{},\"tune\":1.2},\"variants\":[{\"name\":"
+                      "\"a\",\"orchestrator\":\"eks\",\"instance_type\":\"g5.xlarge\","
+                      "\"reference_alloc_pct\":[[1,1]]}]}";
+    cr_assert_eq(load(sim, NULL, 0, &sc, &d), OS_EINVAL);
+    cr_assert_eq(d.n, 2, "%u: %s", d.n, d.line[0]);
+    cr_assert(strstr(d.line[0], "$.workload.tune: a simulation scenario does not use it"), "%s",
+              d.line[0]);
+    cr_assert(strstr(d.line[1], "$.variants[0].reference_alloc_pct: a simulation"), "%s",
+              d.line[1]);
+    /* an override counts as given */
+    const char *rep = "{\"name\":\"r\",\"kind\":\"replay\",\"cluster\":{\"nodes_csv\":\"n.csv\"},"
+                      "\"workload\":{\"pods_csv\":\"p.csv\"},\"variants\":[{\"name\":\"a\","
+                      "\"placement\":\"fgd\"}]}";
+    const char *set[1] = {"variants.0.max_nodes=3"};
+    cr_assert_eq(load(rep, set, 1, &sc, &d), OS_EINVAL);
+    cr_assert(strstr(d.line[0], "$.variants[0].max_nodes: a replay scenario does not use it"), "%s",
+              d.line[0]);
+    cr_assert_eq(load(rep, NULL, 0, &sc, &d), OS_OK, "%s", d.line[0]);
+}
+
 Test(scenario, fleet_deployments_are_errors)
 {
     static struct scenario sc;
