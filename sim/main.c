@@ -213,6 +213,7 @@ static int cmd_bench(int argc, char **argv)
     bool quick = false, want_engine = false, want_placement = false;
     const char *baseline = NULL;
     double tolerance = 50.0;
+    bool tolerance_given = false;
     for (int i = 0; i < argc; i++) {
         bool has_next = i + 1 < argc;
         if (strcmp(argv[i], "--quick") == 0) {
@@ -228,6 +229,7 @@ static int cmd_bench(int argc, char **argv)
         } else if (strcmp(argv[i], "--tolerance") == 0 && has_next) {
             char *end;
             tolerance = strtod(argv[++i], &end);
+            tolerance_given = true;
             if (end == argv[i] || *end || !(tolerance >= 0 && tolerance <= 100))
                 return usage_error("bench: --tolerance expects a percentage in [0, 100], got '%s'",
                                    argv[i]);
@@ -237,6 +239,9 @@ static int cmd_bench(int argc, char **argv)
                                argv[i]);
         }
     }
+    if (tolerance_given && !baseline)
+        return usage_error("bench: --tolerance needs --baseline FILE (%s)",
+                           "the figures it bounds");
     if (!want_engine && !want_placement)
         want_engine = want_placement = true;
     struct os_error err;

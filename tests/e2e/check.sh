@@ -64,3 +64,6 @@ contains "$TMP/err" "2 passed, 0 failed"
 expect 2 "$ORCHSIM" bench engine --quick --baseline "$TMP/ck_broken.json"
 contains "$TMP/err" "$TMP/ck_broken.json:3:"
 expect 2 "$ORCHSIM" bench engine --quick --baseline "$TMP/ck_bench_lo.json" --tolerance 150
+contains "$TMP/err" "--tolerance expects a percentage in [0, 100], got '150'"
+expect 2 "$ORCHSIM" bench engine --quick --tolerance 10
+contains "$TMP/err" "--tolerance needs --baseline FILE"
