@@ -115,18 +115,31 @@ static void add_stat(cJSON *m, const char *name, const double *x, size_t n)
     }
 }
 
-static cJSON *packing_summary(const struct scenario *sc, const struct packing_cfg *cfg,
-                              const struct packing_result *res)
+/* The head every summary.json starts with: scenario, its description (when
+ * given), seed, seeds, version, kind, duration_s (unless NaN), checks. */
+static cJSON *summary_root(const struct scenario *sc, const char *kind, unsigned nseeds,
+                           double duration_s)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "scenario", sc->name);
+    if (sc->description[0])
+        cJSON_AddStringToObject(root, "description", sc->description);
     cJSON_AddNumberToObject(root, "seed", (double)sc->seed);
-    cJSON_AddNumberToObject(root, "seeds", (double)cfg->nseeds);
+    cJSON_AddNumberToObject(root, "seeds", nseeds);
     cJSON_AddStringToObject(root, "version", ORCHSIM_VERSION);
-    cJSON_AddStringToObject(root, "kind", "packing");
+    cJSON_AddStringToObject(root, "kind", kind);
+    if (!isnan(duration_s))
+        cJSON_AddNumberToObject(root, "duration_s", duration_s);
     cJSON *checks = cJSON_AddArrayToObject(root, "checks");
     for (unsigned i = 0; i < sc->nchecks; i++)
         cJSON_AddItemToArray(checks, cJSON_CreateString(sc->checks[i]));
+    return root;
+}
+
+static cJSON *packing_summary(const struct scenario *sc, const struct packing_cfg *cfg,
+                              const struct packing_result *res)
+{
+    cJSON *root = summary_root(sc, "packing", cfg->nseeds, NAN);
     cJSON *cl = cJSON_AddObjectToObject(root, "cluster");
     cJSON_AddNumberToObject(cl, "nodes", res->nodes);
     cJSON_AddNumberToObject(cl, "gpus", res->gpus);
@@ -266,16 +279,7 @@ static void sim_pool_destroy(void *w)
 /* mean/ci95 of metric m over seeds of variant v; NaN values leave it out */
 static cJSON *sim_summary(const struct scenario *sc, const struct sim_jobs *J)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "scenario", sc->name);
-    cJSON_AddNumberToObject(root, "seed", (double)sc->seed);
-    cJSON_AddNumberToObject(root, "seeds", J->nseeds);
-    cJSON_AddStringToObject(root, "version", ORCHSIM_VERSION);
-    cJSON_AddStringToObject(root, "kind", "simulation");
-    cJSON_AddNumberToObject(root, "duration_s", (double)sc->duration_us / 1e6);
-    cJSON *checks = cJSON_AddArrayToObject(root, "checks");
-    for (unsigned i = 0; i < sc->nchecks; i++)
-        cJSON_AddItemToArray(checks, cJSON_CreateString(sc->checks[i]));
+    cJSON *root = summary_root(sc, "simulation", J->nseeds, (double)sc->duration_us / 1e6);
     cJSON *vars = cJSON_AddArrayToObject(root, "variants");
     double x[10000]; /* --seeds is at most 10000 */
     unsigned ns = J->nseeds;
@@ -473,16 +477,7 @@ static void replay_values(const struct replay_result *res, const struct replay_r
 static cJSON *replay_summary(const struct scenario *sc, const struct replay_cfg *cfg,
                              const struct replay_result *res)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "scenario", sc->name);
-    cJSON_AddNumberToObject(root, "seed", (double)sc->seed);
-    cJSON_AddNumberToObject(root, "seeds", (double)cfg->nseeds);
-    cJSON_AddStringToObject(root, "version", ORCHSIM_VERSION);
-    cJSON_AddStringToObject(root, "kind", "replay");
-    cJSON_AddNumberToObject(root, "duration_s", (double)res->end_us / 1e6);
-    cJSON *checks = cJSON_AddArrayToObject(root, "checks");
-    for (unsigned i = 0; i < sc->nchecks; i++)
-        cJSON_AddItemToArray(checks, cJSON_CreateString(sc->checks[i]));
+    cJSON *root = summary_root(sc, "replay", cfg->nseeds, (double)res->end_us / 1e6);
     cJSON *cl = cJSON_AddObjectToObject(root, "cluster");
     cJSON_AddNumberToObject(cl, "nodes", res->nodes);
     cJSON_AddNumberToObject(cl, "gpus", res->gpus);

@@ -125,7 +125,8 @@ struct rp_metric {
 struct rp_summary {
     cJSON *root;
     const char *scenario;
-    const char *version; /* NULL when absent */
+    const char *description; /* NULL when the scenario has none */
+    const char *version;     /* NULL when absent */
     bool has_seed, has_seeds;
     double seed, seeds;
     const cJSON *checks; /* array of strings, or NULL */
@@ -395,6 +396,8 @@ static int rp_summary_load(struct rp_summary *s, const char *dir, struct os_erro
         goto out_free;
     }
     s->scenario = sc->valuestring;
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(r, "description");
+    s->description = cJSON_IsString(desc) ? desc->valuestring : NULL;
     const cJSON *kind = cJSON_GetObjectItemCaseSensitive(r, "kind");
     if (cJSON_IsString(kind) && strcmp(kind->valuestring, "simulation") != 0 &&
         strcmp(kind->valuestring, "replay") != 0) {
@@ -1218,8 +1221,15 @@ static void rp_title(FILE *fp, enum rp_kind k, const struct rp_summary *s)
     } else {
         fputs("<h1>", fp);
         rp_text(fp, k, s->scenario);
-        fputs("</h1>\n<p>", fp);
+        fputs("</h1>\n", fp);
     }
+    if (s->description) {
+        fputs(k == RP_MD ? "" : "<p>", fp);
+        rp_text(fp, k, s->description);
+        fputs(k == RP_MD ? "\n\n" : "</p>\n", fp);
+    }
+    if (k != RP_MD)
+        fputs("<p>", fp);
     int n =
         snprintf(line, sizeof line, "orchsim %s", s->version ? s->version : "(version unknown)");
     if (s->has_seed)

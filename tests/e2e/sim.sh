@@ -19,6 +19,8 @@ for s in ecs-inference eks-inference ecs-vs-eks; do
 done
 contains "$TMP/ecs-vs-eks/summary.json" '"paired_diff":'
 contains "$TMP/ecs-vs-eks/report.md" "Paired difference"
+contains "$TMP/ecs-vs-eks/report.md" "The flagship comparison: one AI backend"
+contains "$TMP/ecs-vs-eks/summary.json" '"description":	"The flagship comparison'
 
 # same scenario, overrides and seeds: byte-identical results, any -j
 expect 0 "$ORCHSIM" run scenarios/ecs-vs-eks.json $short -j 1 -o "$TMP/again"
