@@ -709,7 +709,6 @@ static int evaluate(struct run *r, int gi, enum view view, int64_t now, struct k
     int rc = build(r, gi, view, &cl, pools);
     if (rc)
         return rc;
-    s->g[gi].kp.last_disrupt_us = INT64_MIN; /* the cadence is this loop's */
     if ((rc = kp_disrupt(&s->g[gi].kp, now, &cl, d)))
         return os_errorf(&r->err, rc, "karpenter: disruption refused its input (%s)",
                          rc == OS_EFULL ? "above its capacities" : "bad index");
@@ -830,6 +829,7 @@ int sim_karpenter_setup(struct run *r, struct os_error *err)
         kc.batch_max_us = cap->batch_max_us; /* >= batch_idle_us (sim/scenario.c) */
         kc.max_nodes = g->c.cap_nodes;
         kc.max_pods = pods_cap(r, gi);
+        kc.disrupt_period_us = 0; /* the cadence is ev_disrupt's (every view evaluates) */
         int rc = kp_init(&kg->kp, &kc, err);
         if (rc)
             return rc;

@@ -810,37 +810,12 @@ void spot_try_launch(struct spot_market *m, size_t pool, uint64_t attempt_id,
 
 #define SPOT_MS_PER_HOUR 3600000.0
 
-/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (H. Hinnant's
- * days_from_civil). */
-static int64_t spot_days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int spot_days_in_month(int64_t y, int m)
-{
-    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
-}
-
-/* Reads exactly n decimal digits. */
+/* Reads exactly n decimal digits (trace_digits) and moves past them. */
 static bool spot_digits(const char **p, int n, int *out)
 {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*p)[i];
-        if (c < '0' || c > '9')
-            return false;
-        v = v * 10 + (c - '0');
-    }
+    if (!trace_digits(*p, n, out))
+        return false;
     *p += n;
-    *out = v;
     return true;
 }
 
@@ -876,9 +851,9 @@ static bool spot_parse_stamp(const char **p, int64_t *ms)
     }
     if (!spot_lit(&q, "Z] "))
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > spot_days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+    if (mo < 1 || mo > 12 || d < 1 || d > trace_days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
         return false;
-    int64_t sec = spot_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    int64_t sec = trace_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
     *ms = sec * 1000 + frac;
     *p = q;
     return true;

@@ -183,7 +183,7 @@ bool check_uses_baseline(const struct check *c)
 
 /* ---- directions and the default rule ---- */
 
-static bool ends_with(const char *s, const char *suffix)
+bool check_ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && strcmp(s + n - k, suffix) == 0;
@@ -214,7 +214,7 @@ enum check_better check_metric_better(const char *metric)
         "slo_attainment_pct",      "gpu_alloc_pct",    "gpu_util_pct",
         "jobs_completed",          "spot_savings_usd", "goodput_pct",
         "fleet_slo_attainment_pct"};
-    if (ends_with(metric, "_ci95"))
+    if (check_ends_with(metric, "_ci95"))
         return CHECK_INFO;
     for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++)
         if (strcmp(metric, lower[i]) == 0)
@@ -722,12 +722,13 @@ static int apply_checks(const struct check *checks, size_t n, const char *varian
                 return rc;
             continue;
         }
-        bool want_ci = ends_with(c->metric, "_ci95");
+        bool want_ci = check_ends_with(c->metric, "_ci95");
         size_t matched = 0;
         const cJSON *m;
         cJSON_ArrayForEach(m, rm)
         {
-            if (ends_with(m->string, "_ci95") != want_ci || fnmatch(c->metric, m->string, 0) != 0)
+            if (check_ends_with(m->string, "_ci95") != want_ci ||
+                fnmatch(c->metric, m->string, 0) != 0)
                 continue;
             matched++;
             rc = apply_one(c, m->string, variant, rm, rfile, bm, bfile, r, err);
@@ -885,7 +886,7 @@ int check_bench(const cJSON *cur, const cJSON *base, const char *base_file, doub
             const cJSON *f;
             cJSON_ArrayForEach(f, e)
             {
-                if (!cJSON_IsNumber(f) || !ends_with(f->string, "_per_s"))
+                if (!cJSON_IsNumber(f) || !check_ends_with(f->string, "_per_s"))
                     continue;
                 const cJSON *bf = cJSON_GetObjectItemCaseSensitive(be, f->string);
                 if (!cJSON_IsNumber(bf)) {

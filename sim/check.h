@@ -196,4 +196,7 @@ int check_apply(const cJSON *results, const char *results_file, const cJSON *bas
 int check_bench(const cJSON *cur, const cJSON *base, const char *base_file, double tol_pct,
                 struct check_report *r, FILE *log, struct os_error *err);
 
+/* True if s ends with suffix (metric names: "_ci95", "_per_s"). */
+bool check_ends_with(const char *s, const char *suffix);
+
 #endif

@@ -101,12 +101,6 @@ static bool rp_in_named_group(const char *m)
     return false;
 }
 
-static bool rp_ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 /* ---------------------------------------------------------------- summary */
 
 struct rp_variant {
@@ -240,7 +234,7 @@ static bool rp_any_paired(const struct rp_summary *s, const char *m)
 /* `name` is a confidence half-width of another metric present somewhere. */
 static bool rp_is_ci_of_present(const struct rp_summary *s, const char *name)
 {
-    if (!rp_ends_with(name, "_ci95"))
+    if (!check_ends_with(name, "_ci95"))
         return false;
     char base[256];
     size_t n = strlen(name) - strlen("_ci95");

@@ -274,8 +274,7 @@ static bool trace_parse_double(const char *s, double *out)
     return true;
 }
 
-/* Reads exactly N decimal digits at S. */
-static bool trace_digits(const char *s, int n, int *out)
+bool trace_digits(const char *s, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -287,9 +286,7 @@ static bool trace_digits(const char *s, int n, int *out)
     return true;
 }
 
-/* Days from 1970-01-01 to the proleptic Gregorian date Y-M-D (the public-domain
- * days_from_civil algorithm by Howard Hinnant). */
-static int64_t trace_days_from_civil(int64_t y, int m, int d)
+int64_t trace_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -299,9 +296,11 @@ static int64_t trace_days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static bool trace_is_leap(int y)
+int trace_days_in_month(int64_t y, int m)
 {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : mdays[m - 1];
 }
 
 /*
@@ -311,7 +310,6 @@ static bool trace_is_leap(int y)
  */
 static bool trace_parse_timestamp(const char *s, int64_t *us)
 {
-    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     int y, mo, d, h, mi, se;
     if (strlen(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' ||
         s[16] != ':')
@@ -322,7 +320,7 @@ static bool trace_parse_timestamp(const char *s, int64_t *us)
         return false;
     if (y < 1 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || se > 59)
         return false;
-    if (d > mdays[mo - 1] + (mo == 2 && trace_is_leap(y)))
+    if (d > trace_days_in_month(y, mo))
         return false;
     int64_t ns = 0;
     const char *p = s + 19;

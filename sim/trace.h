@@ -304,4 +304,15 @@ void trace_record_values(const struct trace_record *rec, struct trace_values *ou
 int trace_stats(const char *path, enum trace_format fmt, const struct trace_opts *opts, FILE *out,
                 struct os_error *err);
 
+/* Calendar helpers for the trace formats' timestamps (also the spot log's).
+ * Reads exactly n decimal digits at s. */
+bool trace_digits(const char *s, int n, int *out);
+
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (the public-domain
+ * days_from_civil algorithm by Howard Hinnant). */
+int64_t trace_days_from_civil(int64_t y, int m, int d);
+
+/* Days of month m (1..12) of year y. */
+int trace_days_in_month(int64_t y, int m);
+
 #endif

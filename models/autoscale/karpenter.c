@@ -55,8 +55,8 @@ int kp_init(struct kp *kp, const struct kp_cfg *cfg, struct os_error *err)
         return os_errorf(err, OS_EINVAL,
                          "batch_idle_us/batch_max_us: %lld/%lld need 0 <= idle <= max",
                          (long long)cfg->batch_idle_us, (long long)cfg->batch_max_us);
-    if (cfg->disrupt_period_us <= 0)
-        return os_errorf(err, OS_EINVAL, "disrupt_period_us: must be > 0");
+    if (cfg->disrupt_period_us < 0)
+        return os_errorf(err, OS_EINVAL, "disrupt_period_us: must be >= 0");
     if (cfg->max_nodes < 1 || cfg->max_pods < 1)
         return os_errorf(err, OS_EINVAL, "max_nodes/max_pods: must be >= 1");
     memset(kp, 0, sizeof(*kp));

@@ -249,7 +249,8 @@ struct kp_claim {
 struct kp_cfg {
     int64_t batch_idle_us;     /* BATCH_IDLE_DURATION, 1 s */
     int64_t batch_max_us;      /* BATCH_MAX_DURATION, 10 s */
-    int64_t disrupt_period_us; /* disruption poll, 10 s */
+    int64_t disrupt_period_us; /* disruption poll, 10 s; 0: every kp_disrupt call evaluates
+                                  (the caller keeps the cadence) */
     bool spot_to_spot;         /* SpotToSpotConsolidation feature gate, default false */
     uint32_t max_nodes;        /* workspace, default 1024 */
     uint32_t max_pods;         /* workspace, default 8192 */

@@ -831,3 +831,31 @@ Test(karpenter, drift_replaces_the_oldest_drifted_node_first)
     cr_assert_neq(d.method, KP_METHOD_NONE);
     kp_destroy(&kp);
 }
+
+/* disrupt_period_us 0: every call evaluates (the caller keeps the cadence);
+ * with the default 10 s a second call at the same instant is not due. */
+Test(karpenter, period_zero_evaluates_every_call)
+{
+    struct kp kp;
+    struct kp_cfg c;
+    struct os_error err = {{0}};
+    struct kp_pool p = cpu_pool();
+    struct kp_cluster cl = cluster(&p, 1, NULL, 0, NULL, 0);
+    struct kp_decision d;
+    kp_cfg_defaults(&c);
+    cr_assert_eq(kp_init(&kp, &c, &err), 0, "%s", err.msg);
+    kp_disrupt(&kp, S(10), &cl, &d);
+    cr_assert(d.due);
+    kp_disrupt(&kp, S(10), &cl, &d);
+    cr_assert_not(d.due);
+    kp_destroy(&kp);
+    c.disrupt_period_us = 0;
+    cr_assert_eq(kp_init(&kp, &c, &err), 0, "%s", err.msg);
+    kp_disrupt(&kp, S(10), &cl, &d);
+    cr_assert(d.due);
+    kp_disrupt(&kp, S(10), &cl, &d);
+    cr_assert(d.due);
+    kp_destroy(&kp);
+    c.disrupt_period_us = -1;
+    cr_assert_eq(kp_init(&kp, &c, &err), OS_EINVAL);
+}
