@@ -1235,7 +1235,10 @@ static void check_simulation(const char *file, struct scenario *sc, struct schem
     }
 }
 
-static void check_packing(const char *file, struct scenario *sc, struct schema_diag *d)
+/* The trace inputs of a packing or replay scenario: node and pod lists, a
+ * placement per variant. pods: what pods_csv holds. */
+static void check_trace_inputs(const char *file, const struct scenario *sc, const char *pods,
+                               struct schema_diag *d)
 {
     if (!sc->cluster.nodes_csv[0])
         schema_diag_add(d,
@@ -1244,9 +1247,8 @@ static void check_packing(const char *file, struct scenario *sc, struct schema_d
                         file);
     if (!sc->workload.pods_csv[0])
         schema_diag_add(d,
-                        "%s: $.workload.pods_csv: missing required key (expected the path of "
-                        "an openb pod list CSV)",
-                        file);
+                        "%s: $.workload.pods_csv: missing required key (expected the path of %s)",
+                        file, pods);
     for (unsigned i = 0; i < sc->nvariants; i++)
         if (!sc->variants[i].placement[0])
             schema_diag_add(d,
@@ -1257,27 +1259,12 @@ static void check_packing(const char *file, struct scenario *sc, struct schema_d
 
 static void check_replay(const char *file, struct scenario *sc, struct schema_diag *d)
 {
-    if (!sc->cluster.nodes_csv[0])
-        schema_diag_add(d,
-                        "%s: $.cluster.nodes_csv: missing required key (expected the path of "
-                        "an openb node list CSV)",
-                        file);
-    if (!sc->workload.pods_csv[0])
-        schema_diag_add(d,
-                        "%s: $.workload.pods_csv: missing required key (expected the path of "
-                        "an openb pod list or DLRM trace CSV)",
-                        file);
+    check_trace_inputs(file, sc, "an openb pod list or DLRM trace CSV", d);
     const struct scenario_workload *w = &sc->workload;
     if (w->pod_initial_backoff_us > w->pod_max_backoff_us)
         schema_diag_add(d, "%s: $.workload.pod_initial_backoff_s: %g exceeds pod_max_backoff_s %g",
                         file, (double)w->pod_initial_backoff_us / 1e6,
                         (double)w->pod_max_backoff_us / 1e6);
-    for (unsigned i = 0; i < sc->nvariants; i++)
-        if (!sc->variants[i].placement[0])
-            schema_diag_add(d,
-                            "%s: $.variants[%u].placement: missing required key (expected a "
-                            "placement policy name)",
-                            file, i);
 }
 
 /* Keys that only some kinds of scenario use (a bit per kind: 1 packing, 2
@@ -1351,7 +1338,7 @@ static void check_kind_keys(const char *file, const cJSON *root, int kind, struc
 static void check(const char *file, struct scenario *sc, struct schema_diag *d)
 {
     if (sc->kind == SCENARIO_PACKING)
-        check_packing(file, sc, d);
+        check_trace_inputs(file, sc, "an openb pod list CSV", d);
     else if (sc->kind == SCENARIO_REPLAY)
         check_replay(file, sc, d);
     else
