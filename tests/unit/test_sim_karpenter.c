@@ -34,32 +34,6 @@ static void run(unsigned v, struct sim_result *r)
     sim_run_ok(v, (uint64_t)sc.seed, true, r);
 }
 
-/* One timeseries row: nodes, schedulable GPUs, active replicas and pending
- * pods at t. */
-struct row {
-    double nodes, gpus, replicas, pending;
-};
-
-static struct row at(const struct sim_result *r, double t)
-{
-    const char *p = r->series, *end = r->series + r->series_len;
-    while (p < end) {
-        const char *c = memchr(p, ',', (size_t)(end - p));
-        cr_assert_not_null(c);
-        unsigned long long seed;
-        double ts, nodes, gpus, alloc, queue;
-        unsigned replicas, pending;
-        if (sscanf(c + 1, "%llu,%lf,%lf,%lf,%lf,%u,%lf,%u", &seed, &ts, &nodes, &gpus, &alloc,
-                   &replicas, &queue, &pending) == 8 &&
-            ts == t)
-            return (struct row){nodes, gpus, replicas, pending};
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
-    }
-    cr_assert_fail("no timeseries row at %g s", t);
-    return (struct row){0, 0, 0, 0};
-}
-
 static void idle_trace(void)
 {
     write_idle_trace(trace_path, sizeof trace_path);

@@ -33,31 +33,6 @@ static void run(unsigned v, uint64_t seed, bool series, struct sim_result *r)
     sim_run_ok(v, seed, series, r);
 }
 
-/* One timeseries row: nodes, schedulable GPUs and active replicas at t. */
-struct row {
-    double nodes, gpus, replicas;
-};
-
-static struct row at(const struct sim_result *r, double t)
-{
-    const char *p = r->series, *end = r->series + r->series_len;
-    while (p < end) {
-        const char *c = memchr(p, ',', (size_t)(end - p));
-        cr_assert_not_null(c);
-        unsigned long long seed;
-        double ts, nodes, gpus, alloc;
-        unsigned replicas;
-        if (sscanf(c + 1, "%llu,%lf,%lf,%lf,%lf,%u", &seed, &ts, &nodes, &gpus, &alloc,
-                   &replicas) == 6 &&
-            ts == t)
-            return (struct row){nodes, gpus, replicas};
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
-    }
-    cr_assert_fail("no timeseries row at %g s", t);
-    return (struct row){0, 0, 0};
-}
-
 /* Writes an Azure LLM trace: one row per (seconds, prompt, output). */
 static void write_trace(const double *t, const int *out_tokens, int n)
 {
